@@ -5,25 +5,33 @@ gazelle_dependencies(): those only declare repositories that are not declared
 yet, and theirs are downloads that cannot be fetched here, while
 go_repository fetches through the Go module proxy and checks the sum.
 
-The project's own modules are kept in sync with go.mod by
-`bazel run //:gazelle-update-repos`.
+The project's modules are kept in sync with go.mod by
+`bazel run //:gazelle-update-repos`. The ones marked "tools only" are not in
+go.mod: gazelle and rules_go's tools need them.
 """
 
 load("@bazel_gazelle//:deps.bzl", "go_repository")
 
 def go_dependencies():
     """Declares the Go module repositories."""
+    go_repository(
+        name = "com_github_google_go_cmp",
+        importpath = "github.com/google/go-cmp",
+        sum = "h1:wk8382ETsv4JYUZwIsn6YpYiWiBsYLSJiTsyBybVuN8=",
+        version = "v0.7.0",
+    )
 
-    # Needed by gazelle and rules_go's tools, not (yet) by the project. The
-    # versions rules_go would download are replaced; they match
-    # //third_party/bazel_gazelle:0002-module-mode-tools.patch, except that
-    # x/tools stays old enough to still contain go/vcs, which gazelle imports.
+    # Tools only: the version of
+    # //third_party/bazel_gazelle:0002-module-mode-tools.patch.
     go_repository(
         name = "org_golang_x_mod",
         importpath = "golang.org/x/mod",
         sum = "h1:D4nJWe9zXqHOmWqj4VMOJhvzj7bEZg4wEYa759z1pH4=",
         version = "v0.22.0",
     )
+
+    # Tools only: the version of
+    # //third_party/bazel_gazelle:0002-module-mode-tools.patch.
     go_repository(
         name = "org_golang_x_sync",
         importpath = "golang.org/x/sync",
@@ -31,22 +39,17 @@ def go_dependencies():
         version = "v0.3.0",
     )
     go_repository(
+        name = "org_golang_x_sys",
+        importpath = "golang.org/x/sys",
+        sum = "h1:dkKZEFTEKaLr1sjhs0WiKqoi8Jj5nHbS3Njmx1UoMJs=",
+        version = "v0.50.0",
+    )
+
+    # Tools only: gazelle v0.30.0 imports go/vcs, which later x/tools
+    # versions no longer contain.
+    go_repository(
         name = "org_golang_x_tools",
         importpath = "golang.org/x/tools",
         sum = "h1:W4OVu8VVOaIO0yzWMNdepAulS7YfoS3Zabrm8DOXXU4=",
         version = "v0.7.0",
-    )
-
-    # Used by the project (go.mod).
-    go_repository(
-        name = "com_github_google_go_cmp",
-        importpath = "github.com/google/go-cmp",
-        sum = "h1:wk8382ETsv4JYUZwIsn6YpYiWiBsYLSJiTsyBybVuN8=",
-        version = "v0.7.0",
-    )
-    go_repository(
-        name = "org_golang_x_sys",
-        importpath = "golang.org/x/sys",
-        sum = "h1:DBZZqJ2Rkml6QMQsZywtnjnnGvHza6BTfYFWY9kjEWQ=",
-        version = "v0.40.0",
     )

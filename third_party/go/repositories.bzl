@@ -18,7 +18,7 @@ def _run(rctx, args, **kwargs):
         fail("%s failed (exit %d):\n%s%s" % (" ".join([str(a) for a in args]), res.return_code, res.stdout, res.stderr))
     return res.stdout
 
-def _go_env(rctx):
+def _go_env():
     # The module cache of the user running Bazel, not one private to Bazel, so
     # `./bazelw`'s `go mod download` fills it once for every repository.
     return {"GOFLAGS": "-mod=readonly", "GOTOOLCHAIN": "local"}
@@ -30,7 +30,7 @@ def _download(rctx, module):
         rctx,
         [_go(rctx), "mod", "download", "-json", module],
         working_directory = str(moddir),
-        environment = _go_env(rctx),
+        environment = _go_env(),
     )
     info = json.decode(out)
     want = "%s %s %s" % (info["Path"], info["Version"], info["Sum"])
@@ -66,7 +66,7 @@ go_module_repository = repository_rule(
 def _go_tool_repository_impl(rctx):
     info = _download(rctx, rctx.attr.module)
     moddir = rctx.path(rctx.attr.go_mod).dirname
-    env = dict(_go_env(rctx))
+    env = dict(_go_env())
     env["CGO_ENABLED"] = "0"
     _run(
         rctx,
