@@ -1,0 +1,82 @@
+// Command svc-compile compiles s6-rc style service source directories into
+// the binary service database read by the device init.
+//
+//	svc-compile -o OUT SRCDIR...   compile (several source dirs are merged)
+//	svc-compile -check SRCDIR...   only check, write nothing
+//	svc-compile -dump DB           print a compiled database as text
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"bazwrt/userland/init/svcdb"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("svc-compile", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("o", "", "write the compiled database to `FILE`")
+	check := fs.Bool("check", false, "check the sources, write nothing")
+	dump := fs.String("dump", "", "print the compiled database `FILE` as text and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: svc-compile -o OUT SRCDIR...\n       svc-compile -check SRCDIR...\n       svc-compile -dump DB\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *dump != "" {
+		db, err := svcdb.Load(*dump)
+		if err != nil {
+			fmt.Fprintf(stderr, "svc-compile: %v\n", err)
+			return 1
+		}
+		io.WriteString(stdout, svcdb.Dump(db))
+		return 0
+	}
+	if fs.NArg() == 0 || (*out == "") == !*check {
+		fs.Usage()
+		return 2
+	}
+	db, err := svcdb.CompileDirs(fs.Args()...)
+	if err != nil {
+		fmt.Fprintf(stderr, "svc-compile: errors:\n%v\n", err)
+		return 1
+	}
+	if *check {
+		return 0
+	}
+	if err := writeAtomic(*out, svcdb.Encode(db)); err != nil {
+		fmt.Fprintf(stderr, "svc-compile: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// writeAtomic writes via a temporary file and rename, so a reader never
+// sees a half-written database.
+func writeAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".svcdb-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
