@@ -6,6 +6,7 @@ package svcdb
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -106,14 +107,8 @@ func uniq(s []string) []string {
 	if len(s) == 0 {
 		return nil
 	}
-	sort.Strings(s)
-	out := s[:1]
-	for _, x := range s[1:] {
-		if x != out[len(out)-1] {
-			out = append(out, x)
-		}
-	}
-	return out
+	slices.Sort(s)
+	return slices.Compact(s)
 }
 
 // Source is the parsed content of one source directory.

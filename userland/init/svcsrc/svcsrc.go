@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -316,14 +317,8 @@ func sortUniq(s []string) []string {
 	if len(s) == 0 {
 		return nil
 	}
-	sort.Strings(s)
-	out := s[:1]
-	for _, x := range s[1:] {
-		if x != out[len(out)-1] {
-			out = append(out, x)
-		}
-	}
-	return out
+	slices.Sort(s)
+	return slices.Compact(s)
 }
 
 // decimal parses a non-negative decimal integer (surrounding whitespace
