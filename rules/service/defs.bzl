@@ -1,0 +1,66 @@
+"""Services in Starlark: s6-rc longruns, oneshots and bundles with typed options.
+
+    load("//rules/service:defs.bzl", "longrun", "oneshot", "service_db")
+
+    oneshot(
+        name = "loopback",
+        up = "ip link set lo up",
+    )
+
+    longrun(
+        name = "syslogd",
+        run = "exec syslogd -n",
+        deps = [":loopback"],
+    )
+
+    service_db(
+        name = "services",
+        services = [":syslogd"],
+    )
+
+Each rule writes the service's s6-rc source directory; service_db compiles
+the transitive closure with //tools:svc-compile into the database that the
+device's init reads. Bad configuration fails when Bazel analyses the target,
+naming it and the attribute. The validators (`ipv4_error`, `cidr_error`, ...)
+are for service templates with typed options of their own.
+"""
+
+load(
+    "//rules/service/private:service.bzl",
+    _SERVICE_ATTRS = "SERVICE_ATTRS",
+    _ServiceDbInfo = "ServiceDbInfo",
+    _ServiceInfo = "ServiceInfo",
+    _bundle = "bundle",
+    _longrun = "longrun",
+    _oneshot = "oneshot",
+    _service_db = "service_db",
+    _write_service = "write_service",
+)
+load(
+    "//rules/service/private:validate.bzl",
+    _cidr_error = "cidr_error",
+    _ifname_error = "ifname_error",
+    _ip_error = "ip_error",
+    _ipv4_error = "ipv4_error",
+    _ipv6_error = "ipv6_error",
+)
+
+ServiceInfo = _ServiceInfo
+ServiceDbInfo = _ServiceDbInfo
+longrun = _longrun
+oneshot = _oneshot
+bundle = _bundle
+service_db = _service_db
+
+# For service templates: rules with typed options of their own that write a
+# service. SERVICE_ATTRS are the attributes every service has (service_name,
+# kernel_fragments, packages, deps); write_service(ctx, type, files, deps)
+# writes the source directory ({path in the service dir: content}) and
+# returns the providers.
+SERVICE_ATTRS = _SERVICE_ATTRS
+write_service = _write_service
+ipv4_error = _ipv4_error
+ipv6_error = _ipv6_error
+ip_error = _ip_error
+cidr_error = _cidr_error
+ifname_error = _ifname_error

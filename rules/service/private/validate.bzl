@@ -1,0 +1,131 @@
+"""Checks of typed service options, done at analysis time.
+
+Each returns an error string (empty when the value is good) so that callers
+can fail() with the attribute named.
+"""
+
+_DIGITS = "0123456789"
+_HEX = "0123456789abcdefABCDEF"
+
+def _all_in(s, chars):
+    for c in s.elems():
+        if c not in chars:
+            return False
+    return True
+
+def ipv4_error(value):
+    """Returns why value is not a dotted-quad IPv4 address, or "".
+
+    Args:
+      value: the string to check.
+
+    Returns:
+      "" when value is good, else a message that says why not.
+    """
+    parts = value.split(".")
+    if len(parts) != 4:
+        return "%r is not an IPv4 address: want four dot-separated numbers, e.g. 192.168.1.1" % value
+    for p in parts:
+        if not p or not _all_in(p, _DIGITS) or len(p) > 3:
+            return "%r is not an IPv4 address: %r is not a number from 0 to 255" % (value, p)
+        if (len(p) > 1 and p[0] == "0") or int(p) > 255:
+            return "%r is not an IPv4 address: %r is not a number from 0 to 255 (no leading zeros)" % (value, p)
+    return ""
+
+def ipv6_error(value):
+    """Returns why value is not an IPv6 address (RFC 4291 text form), or "".
+
+    Args:
+      value: the string to check.
+
+    Returns:
+      "" when value is good, else a message that says why not.
+    """
+    if "%" in value:
+        return "%r is not an IPv6 address: zone indexes are not allowed" % value
+    if value.count("::") > 1:
+        return "%r is not an IPv6 address: \"::\" may appear only once" % value
+    head, sep, tail = value.partition("::")
+    groups = [g for g in head.split(":") if head] + [g for g in tail.split(":") if tail]
+    want = 8
+    if groups and "." in groups[-1]:
+        err = ipv4_error(groups[-1])
+        if err:
+            return "%r is not an IPv6 address: its IPv4 tail: %s" % (value, err)
+        groups = groups[:-1]
+        want = 6
+    for g in groups:
+        if not g or len(g) > 4 or not _all_in(g, _HEX):
+            return "%r is not an IPv6 address: %r is not a group of 1 to 4 hex digits" % (value, g)
+    if (sep and len(groups) >= want) or (not sep and len(groups) != want):
+        return "%r is not an IPv6 address: wrong number of groups" % value
+    return ""
+
+def ip_error(value):
+    """Returns why value is neither an IPv4 nor an IPv6 address, or "".
+
+    Args:
+      value: the string to check.
+
+    Returns:
+      "" when value is good, else a message that says why not.
+    """
+    if ":" in value:
+        return ipv6_error(value)
+    return ipv4_error(value)
+
+def cidr_error(value):
+    """Returns why value is not ADDRESS/PREFIXLEN (IPv4 or IPv6), or "".
+
+    Args:
+      value: the string to check.
+
+    Returns:
+      "" when value is good, else a message that says why not.
+    """
+    addr, sep, length = value.partition("/")
+    if not sep:
+        return "%r is not an address with a prefix length: want e.g. 192.168.1.1/24" % value
+    err = ip_error(addr)
+    if err:
+        return err
+    top = 128 if ":" in addr else 32
+    if not length or not _all_in(length, _DIGITS) or int(length) > top:
+        return "%r: prefix length %r is not a number from 0 to %d" % (value, length, top)
+    return ""
+
+def ifname_error(value):
+    """Returns why value is not a Linux network interface name, or "".
+
+    Args:
+      value: the string to check.
+
+    Returns:
+      "" when value is good, else a message that says why not.
+    """
+    if not value or len(value) > 15:
+        return "%r is not an interface name: want 1 to 15 characters" % value
+    for c in value.elems():
+        if c in "/: \t\n" or c == "\0":
+            return "%r is not an interface name: it contains %r" % (value, c)
+    if value in (".", ".."):
+        return "%r is not an interface name" % value
+    return ""
+
+def service_name_error(value):
+    """Returns why value cannot name an s6-rc service, or "".
+
+    Args:
+      value: the string to check.
+
+    Returns:
+      "" when value is good, else a message that says why not.
+    """
+    if not value or len(value) > 255:
+        return "%r is not a service name: want 1 to 255 characters" % value
+    if value.startswith("."):
+        return "%r is not a service name: it starts with a dot" % value
+    for c in value.elems():
+        if c in "/ \t\n":
+            return "%r is not a service name: it contains %r" % (value, c)
+    return ""

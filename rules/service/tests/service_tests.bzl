@@ -1,0 +1,35 @@
+"""Analysis tests: bad service configuration fails at analysis, naming the attribute."""
+
+load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts", "unittest")
+load("//rules/service:defs.bzl", "cidr_error", "ifname_error", "ip_error")
+
+def _failure_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    asserts.expect_failure(env, ctx.attr.expected)
+    return analysistest.end(env)
+
+failure_test = analysistest.make(
+    _failure_test_impl,
+    expect_failure = True,
+    attrs = {"expected": attr.string(mandatory = True, doc = "Text the analysis error must contain.")},
+)
+
+def _validators_test_impl(ctx):
+    env = unittest.begin(ctx)
+    good = ["192.168.1.1", "0.0.0.0", "255.255.255.255", "::", "::1", "fe80::1", "2001:db8::8a2e:370:7334", "1:2:3:4:5:6:7:8", "::ffff:192.0.2.1"]
+    bad = ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "a.b.c.d", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "fe80::1%eth0", ":::", "1:2:3:4:5:6:7::8"]
+    for v in good:
+        asserts.equals(env, "", ip_error(v), "ip_error(%r)" % v)
+    for v in bad:
+        asserts.true(env, ip_error(v) != "", "ip_error(%r) should fail" % v)
+    for v in ["10.0.0.0/8", "192.168.1.1/32", "2001:db8::/32", "::/0"]:
+        asserts.equals(env, "", cidr_error(v), "cidr_error(%r)" % v)
+    for v in ["10.0.0.0", "10.0.0.0/", "10.0.0.0/33", "::/129", "10.0.0.0/x"]:
+        asserts.true(env, cidr_error(v) != "", "cidr_error(%r) should fail" % v)
+    for v in ["eth0", "br-lan", "wlan0.100", "a" * 15]:
+        asserts.equals(env, "", ifname_error(v), "ifname_error(%r)" % v)
+    for v in ["", "a" * 16, "eth/0", "eth 0", "."]:
+        asserts.true(env, ifname_error(v) != "", "ifname_error(%r) should fail" % v)
+    return unittest.end(env)
+
+validators_test = unittest.make(_validators_test_impl)
