@@ -20,6 +20,12 @@ def go_dependencies():
         sum = "h1:wk8382ETsv4JYUZwIsn6YpYiWiBsYLSJiTsyBybVuN8=",
         version = "v0.7.0",
     )
+    go_repository(
+        name = "com_github_ulikunitz_xz",
+        importpath = "github.com/ulikunitz/xz",
+        sum = "h1:flR0y/x1hgM8EGV1AW3Xll6T413G0glV8UfBwR617V4=",
+        version = "v0.5.17",
+    )
 
     # Tools only: the version of
     # //third_party/bazel_gazelle:0002-module-mode-tools.patch.
