@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"bazwrt/tests/cross/floatprog/calc"
+	"bazwrt/tools/checksec/elfcheck"
 )
 
 var (
@@ -58,24 +59,13 @@ func runfile(t *testing.T, path string) string {
 	return filepath.Join(os.Getenv("TEST_SRCDIR"), os.Getenv("TEST_WORKSPACE"), path)
 }
 
-// mipsFPUInstructions counts the words of f's .text whose major opcode is a
-// coprocessor-1 (FPU) instruction: COP1, COP1X and the FPU loads and stores.
+// mipsFPUInstructions counts the MIPS FPU instructions of f with the
+// scanner //tools:checksec uses.
 func mipsFPUInstructions(t *testing.T, f *elf.File) int {
 	t.Helper()
-	text := f.Section(".text")
-	if text == nil {
-		t.Fatal("no .text section")
-	}
-	code, err := text.Data()
+	n, err := elfcheck.MIPSFPUInstructions(f)
 	if err != nil {
 		t.Fatal(err)
-	}
-	n := 0
-	for i := 0; i+4 <= len(code); i += 4 {
-		switch f.ByteOrder.Uint32(code[i:]) >> 26 {
-		case 0x11, 0x13, 0x31, 0x35, 0x39, 0x3d: // COP1, COP1X, LWC1, LDC1, SWC1, SDC1
-			n++
-		}
 	}
 	return n
 }

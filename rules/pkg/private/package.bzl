@@ -1,0 +1,124 @@
+"""The package rules: one action builds a C package into a staging tree."""
+
+load(":providers.bzl", "PkgInfo")
+
+GCC_TOOLCHAIN_TYPE = "//toolchains:gcc_toolchain_type"
+MUSL_TOOLCHAIN_TYPE = "//toolchains:musl_toolchain_type"
+
+# The steps of an autotools package: configure out of tree, make, install.
+_AUTOTOOLS = """
+"$src/configure" --host="$HOST" --build=x86_64-linux-gnu {configure_args}
+make -j"$jobs" {make_args}
+make {make_args} DESTDIR="$staging" {install_args}
+"""
+
+def _shell_words(words):
+    return " ".join(["'" + w.replace("'", "'\\''") + "'" for w in words])
+
+def _package_impl(ctx, bootstrap):
+    if bootstrap:
+        gcc = ctx.toolchains[GCC_TOOLCHAIN_TYPE].gcc
+        musl = None
+    else:
+        musl = ctx.toolchains[MUSL_TOOLCHAIN_TYPE].musl
+        gcc = musl.gcc if musl else None
+    if not gcc:
+        fail("%s: the target platform has no musl toolchain; build with --platforms=//toolchains:<device platform>" % ctx.label)
+
+    staging = ctx.actions.declare_directory(ctx.label.name + "/staging")
+    manifest = ctx.actions.declare_file(ctx.label.name + "/manifest.txt")
+    binaries = {}
+    pairs = []
+    for path in ctx.attr.binaries:
+        f = ctx.actions.declare_file(ctx.label.name + "/" + path)
+        binaries[path] = f
+        pairs.extend([path, f.path])
+
+    data = ctx.files.data
+    if ctx.attr.script:
+        script = ctx.attr.script
+    else:
+        script = _AUTOTOOLS.format(
+            configure_args = _shell_words(ctx.attr.configure_args),
+            make_args = _shell_words(ctx.attr.make_args),
+            install_args = _shell_words(ctx.attr.install_args or ["install"]),
+        )
+    script = ctx.expand_location(script, ctx.attr.data)
+
+    env = {
+        "PKG_NAME": ctx.label.name,
+        "PKG_SRC": ctx.file.src.path if ctx.file.src else "",
+        "PKG_STAGING": staging.path,
+        "PKG_MANIFEST": manifest.path,
+        "PKG_BINARIES": " ".join(pairs),
+        "PKG_SCRIPT": script,
+        "SOURCE_DATE_EPOCH": str(ctx.attr.source_date_epoch),
+        "TC_PREFIX": gcc.prefix,
+        "TC_TRIPLE": gcc.triple,
+        "TC_ARCH_FLAGS": " ".join(gcc.arch_flags),
+        "TC_CFLAGS": "",
+        "TC_LDFLAGS": "",
+        "TC_SYSROOT": "",
+        "TC_LIBGCC": "",
+    }
+    inputs = ([ctx.file.src] if ctx.file.src else []) + data
+    if musl:
+        env.update({
+            "TC_CFLAGS": " ".join(musl.cflags + ctx.attr.copts),
+            "TC_LDFLAGS": " ".join(musl.ldflags),
+            "TC_SYSROOT": musl.sysroot.path,
+            "TC_LIBGCC": musl.libgcc.path if musl.libgcc else "",
+        })
+    else:
+        env["TC_CFLAGS"] = " ".join(ctx.attr.copts)
+
+    ctx.actions.run(
+        executable = ctx.executable._build_sh,
+        inputs = depset(inputs, transitive = [musl.files] if musl else []),
+        outputs = [staging, manifest] + binaries.values(),
+        env = env,
+        mnemonic = "PkgBuild",
+        progress_message = "Building package %s for %s" % (ctx.label, gcc.triple),
+    )
+    return [
+        DefaultInfo(files = depset([staging, manifest] + binaries.values())),
+        PkgInfo(name = ctx.label.name, staging = staging, manifest = manifest, binaries = binaries),
+        OutputGroupInfo(binaries = depset(binaries.values())),
+    ]
+
+def _pkg_build_impl(ctx):
+    return _package_impl(ctx, bootstrap = False)
+
+def _musl_build_impl(ctx):
+    return _package_impl(ctx, bootstrap = True)
+
+_ATTRS = {
+    "src": attr.label(allow_single_file = True, doc = "The source tarball (one top directory); none: the sources are in data."),
+    "data": attr.label_list(allow_files = True, doc = "Other files the build reads: configs, patches. $(execpath) works in script."),
+    "script": attr.string(doc = "Shell commands that configure, build and install the package into $staging, run in $build (out of tree; the source is in $src). Empty: autotools."),
+    "configure_args": attr.string_list(doc = "Autotools: arguments of configure after --host and --build."),
+    "make_args": attr.string_list(doc = "Autotools: arguments of both make calls."),
+    "install_args": attr.string_list(doc = "Autotools: targets and arguments of the install make call (default: install)."),
+    "copts": attr.string_list(doc = "More flags for every compile, after the toolchain's."),
+    "binaries": attr.string_list(doc = "Install paths (e.g. usr/sbin/dropbear) to export as files of their own; the build fails when one is missing."),
+    "source_date_epoch": attr.int(default = 1704067200, doc = "SOURCE_DATE_EPOCH of the build: the time a package may write into its outputs."),
+    "_build_sh": attr.label(default = "//rules/pkg/private:build.sh", executable = True, cfg = "exec", allow_single_file = True),
+}
+
+pkg_build = rule(
+    implementation = _pkg_build_impl,
+    attrs = _ATTRS,
+    toolchains = [MUSL_TOOLCHAIN_TYPE],
+    # The toolchain's sysroot and libgcc are built for the target platform
+    # (Bazel 4 configures toolchains in the host configuration otherwise).
+    incompatible_use_toolchain_transition = True,
+    doc = "Builds a Make or autotools package with the platform's musl toolchain (hardened, static-pie) into a staging tree.",
+)
+
+musl_build = rule(
+    implementation = _musl_build_impl,
+    attrs = _ATTRS,
+    toolchains = [GCC_TOOLCHAIN_TYPE],
+    incompatible_use_toolchain_transition = True,
+    doc = "Builds a package with the bare cross gcc, no sysroot: for musl itself.",
+)

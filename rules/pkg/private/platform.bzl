@@ -1,0 +1,52 @@
+"""platform_files: packages and files built for another platform, in one directory."""
+
+load(":providers.bzl", "PkgInfo")
+
+def _platform_transition_impl(_settings, attr):
+    return {"//command_line_option:platforms": str(attr.platform)}
+
+_platform_transition = transition(
+    implementation = _platform_transition_impl,
+    inputs = [],
+    outputs = ["//command_line_option:platforms"],
+)
+
+def _platform_files_impl(ctx):
+    out = ctx.actions.declare_directory(ctx.label.name)
+    inputs = []
+    cmds = ["set -eu", 'o="$1"']
+    for t in ctx.attr.srcs:
+        if PkgInfo in t:
+            pkg = t[PkgInfo]
+            inputs.append(pkg.staging)
+            cmds.append('mkdir -p "$o/%s" && cp -R "%s/." "$o/%s/"' % (pkg.name, pkg.staging.path, pkg.name))
+        else:
+            for f in t[DefaultInfo].files.to_list():
+                inputs.append(f)
+                cmds.append('cp -R "%s" "$o/%s"' % (f.path, f.basename))
+    ctx.actions.run_shell(
+        command = "\n".join(cmds),
+        arguments = [out.path],
+        inputs = inputs,
+        outputs = [out],
+        mnemonic = "PlatformFiles",
+        progress_message = "Collecting %s for %s" % (ctx.label, ctx.attr.platform.label),
+    )
+    files = depset([out])
+    return [DefaultInfo(files = files, runfiles = ctx.runfiles(transitive_files = files))]
+
+platform_files = rule(
+    implementation = _platform_files_impl,
+    doc = """srcs built for platform (like rules_go's go_cross_binary), copied
+into one directory named after the target: the staging tree of each package
+(PkgInfo) as <dir>/<package name>/, any other file as <dir>/<basename>.
+Tests on the host use it to get device binaries: the copies keep builds for
+different platforms apart in the runfiles.""",
+    attrs = {
+        "srcs": attr.label_list(cfg = _platform_transition, mandatory = True, doc = "Targets to build for platform."),
+        "platform": attr.label(mandatory = True, doc = "The platform to build srcs for."),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+)

@@ -1,0 +1,35 @@
+"""Providers of the cross toolchains and of the package rules."""
+
+GccInfo = provider(
+    doc = "A cross gcc of the machine (Debian's gcc-12 cross packages) and how to call it for one platform.",
+    fields = {
+        "prefix": "string: the tools' path prefix, e.g. /usr/bin/mips-linux-gnu- (gcc, ar, strip, ... follow)",
+        "triple": "string: the GNU triple packages are configured for (--host), e.g. mips-linux-musl",
+        "arch_flags": "list of strings: flags that select the CPU and float ABI, given to every compile and link",
+        "float_abi": "string: soft or hard; what checksec expects of every binary",
+        "machine": "string: the ELF machine checksec expects: mips, arm or aarch64",
+        "endian": "string: big or little",
+    },
+)
+
+MuslToolchainInfo = provider(
+    doc = "A musl C toolchain: a cross gcc, a musl sysroot built by Bazel and the libgcc to link with.",
+    fields = {
+        "gcc": "GccInfo of the compiler",
+        "sysroot": "File: directory with include/ and lib/ of musl (a tree artifact)",
+        "libgcc": "File: the libgcc.a to link with (the soft-float one on soft-float targets)",
+        "cflags": "list of strings: hardening and determinism flags for every compile",
+        "ldflags": "list of strings: hardening flags for every link",
+        "files": "depset of Files: everything an action that compiles needs as inputs",
+    },
+)
+
+PkgInfo = provider(
+    doc = "What a package rule installed: a staging tree and the list of its files.",
+    fields = {
+        "name": "string: the package name",
+        "staging": "File: directory (tree artifact) laid out as the root filesystem (bin/, sbin/, lib/, include/, ...)",
+        "manifest": "File: text file, one installed file a line: '<kind> <mode> <path>', kind is elf, file or link",
+        "binaries": "dict: install path (e.g. bin/busybox) to File, the binaries named in the rule's binaries attribute",
+    },
+)

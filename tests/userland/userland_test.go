@@ -1,0 +1,280 @@
+// Package userland_test checks the C userland built for each device
+// platform: every ELF file is for the platform's machine, byte order and
+// float ABI and has the hardening policy requires (the checksec library),
+// soft-float builds contain no FPU instruction, and busybox and a float
+// test program run under qemu-user on the device's CPU with the results the
+// host computes. Controls prove that each check can fail.
+package userland_test
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"bazwrt/tools/checksec/elfcheck"
+)
+
+var (
+	checksecBin = flag.String("checksec", "", "the checksec command")
+	controls    = flag.String("controls", "", "directory of the mips_24kc control builds")
+	dirs        = map[string]*string{}
+)
+
+type platform struct {
+	name  string
+	qemu  []string // qemu-user command and the device's CPU
+	check elfcheck.Policy
+}
+
+// hardening is what every target binary must have (docs/toolchains.md).
+func hardening(p elfcheck.Policy) elfcheck.Policy {
+	p.Static, p.PIE, p.RELRO, p.BindNow, p.NXStack, p.Canary = true, true, true, true, true, true
+	return p
+}
+
+var platforms = []platform{
+	{"mips_24kc", []string{"qemu-mips-static", "-cpu", "24Kc"},
+		hardening(elfcheck.Policy{Machine: elf.EM_MIPS, ByteOrder: binary.BigEndian, FloatABI: elfcheck.FloatSoft})},
+	{"mipsel_24kec", []string{"qemu-mipsel-static", "-cpu", "24KEc"},
+		hardening(elfcheck.Policy{Machine: elf.EM_MIPS, ByteOrder: binary.LittleEndian, FloatABI: elfcheck.FloatSoft})},
+	{"armv7", []string{"qemu-arm-static", "-cpu", "cortex-a7"},
+		hardening(elfcheck.Policy{Machine: elf.EM_ARM, ByteOrder: binary.LittleEndian, FloatABI: elfcheck.FloatHard})},
+	{"aarch64", []string{"qemu-aarch64-static", "-cpu", "cortex-a53"},
+		hardening(elfcheck.Policy{Machine: elf.EM_AARCH64, ByteOrder: binary.LittleEndian, FloatABI: elfcheck.FloatHard})},
+}
+
+func init() {
+	for _, p := range platforms {
+		dirs[p.name] = flag.String(p.name, "", "userland built for //toolchains:"+p.name)
+	}
+}
+
+// built lists the platforms whose userland the test was given (BUILD.bazel
+// says which); mips_24kc, the devices' platform, must be one.
+func built(t *testing.T) []platform {
+	t.Helper()
+	if *dirs["mips_24kc"] == "" {
+		t.Fatal("-mips_24kc not set: run this test with bazel test")
+	}
+	var ps []platform
+	for _, p := range platforms {
+		if *dirs[p.name] != "" {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+func runfile(t *testing.T, path string) string {
+	t.Helper()
+	if path == "" {
+		t.Fatal("path flag not set: run this test with bazel test")
+	}
+	return filepath.Join(os.Getenv("TEST_SRCDIR"), os.Getenv("TEST_WORKSPACE"), path)
+}
+
+// qemuCommand finds qemu-user; a missing one fails the test: ./bazelw
+// installs qemu-user-static.
+func qemuCommand(t *testing.T, q []string, args ...string) *exec.Cmd {
+	t.Helper()
+	path, err := exec.LookPath(q[0])
+	if err != nil {
+		path = "/usr/bin/" + q[0]
+		if _, err := os.Stat(path); err != nil {
+			t.Fatalf("%s not found: install Debian's qemu-user-static (./bazelw does)", q[0])
+		}
+	}
+	return exec.Command(path, append(append([]string{}, q[1:]...), args...)...)
+}
+
+// elfFiles lists the ELF files under dir. In the runfiles every file is a
+// symbolic link; a link whose target has another name (busybox's applets)
+// is not a file of its own and is left out.
+func elfFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	files, err := elfcheck.Files([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func inspect(t *testing.T, path string) *elfcheck.Report {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := elfcheck.Inspect(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return r
+}
+
+func TestELFPolicy(t *testing.T) {
+	for _, p := range built(t) {
+		t.Run(p.name, func(t *testing.T) {
+			dir := runfile(t, *dirs[p.name])
+			files := elfFiles(t, dir)
+			var names []string
+			for _, path := range files {
+				rel, _ := filepath.Rel(dir, path)
+				names = append(names, rel)
+				if miss := p.check.Check(inspect(t, path)); len(miss) > 0 {
+					t.Errorf("%s: %s", rel, strings.Join(miss, ", "))
+				}
+			}
+			// Every package is there, and nothing unexpected is checked.
+			want := []string{"busybox/bin/busybox", "floattest/bin/floattest"}
+			if diff := cmp.Diff(want, names); diff != "" {
+				t.Errorf("ELF files (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestBusyboxRuns(t *testing.T) {
+	for _, p := range built(t) {
+		t.Run(p.name, func(t *testing.T) {
+			bb := filepath.Join(runfile(t, *dirs[p.name]), "busybox/bin/busybox")
+			for _, tc := range []struct {
+				args []string
+				want string
+			}{
+				{[]string{"echo", "ok"}, "ok\n"},
+				{[]string{"sh", "-c", "echo $((6 * 7))"}, "42\n"},
+				// dd as the flashing scripts use it.
+				{[]string{"sh", "-c", "printf abcdefgh | dd iflag=skip_bytes,fullblock skip=2 bs=4 count=1 2>/dev/null"}, "cdef"},
+			} {
+				out, err := qemuCommand(t, p.qemu, append([]string{bb}, tc.args...)...).CombinedOutput()
+				if err != nil {
+					t.Errorf("busybox %q: %v\n%s", tc.args, err, out)
+				} else if string(out) != tc.want {
+					t.Errorf("busybox %q = %q, want %q", tc.args, out, tc.want)
+				}
+			}
+			out, err := qemuCommand(t, p.qemu, bb, "--list").Output()
+			if err != nil {
+				t.Fatalf("busybox --list: %v", err)
+			}
+			have := map[string]bool{}
+			for _, a := range strings.Fields(string(out)) {
+				have[a] = true
+			}
+			for _, a := range []string{"ash", "sh", "ip", "udhcpc", "ntpd", "syslogd", "klogd", "logread", "mount", "ping", "dd"} {
+				if !have[a] {
+					t.Errorf("busybox has no %s applet", a)
+				}
+			}
+		})
+	}
+}
+
+// The arguments of floattest, and what it must print: the same operations
+// done here, on the host's FPU.
+const argA, argB = "3.7", "1.3"
+
+func floatWant() string {
+	a, b := 3.7, 1.3
+	fa, fb := float32(a), float32(b)
+	var s strings.Builder
+	d := func(name string, x float64) { fmt.Fprintf(&s, "%s %016x\n", name, math.Float64bits(x)) }
+	f := func(name string, x float32) { fmt.Fprintf(&s, "%s %08x\n", name, math.Float32bits(x)) }
+	i := func(name string, x int64) { fmt.Fprintf(&s, "%s %d\n", name, x) }
+	b2i := func(v bool) int64 {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	d("add", a+b)
+	d("sub", a-b)
+	d("mul", a*b)
+	d("div", a/b)
+	d("neg", -a)
+	d("sqrt", math.Sqrt(a))
+	d("widen", float64(fa))
+	d("fromint", float64(int64(b*1000)))
+	d("fromuint", float64(uint32(a*1000)))
+	f("addf", fa+fb)
+	f("subf", fa-fb)
+	f("mulf", fa*fb)
+	f("divf", fa/fb)
+	f("sqrtf", float32(math.Sqrt(float64(fa))))
+	f("fromintf", float32(int32(b*7)))
+	i("toint", int64(a*1e6))
+	i("toint32", int64(int32(b*-1000.5)))
+	i("less", b2i(a < b))
+	i("equal", b2i(fa == float32(a)))
+	d("roundtrip", a*b)
+	return s.String()
+}
+
+func TestFloat(t *testing.T) {
+	want := floatWant()
+	for _, p := range built(t) {
+		t.Run(p.name, func(t *testing.T) {
+			prog := filepath.Join(runfile(t, *dirs[p.name]), "floattest/bin/floattest")
+			out, err := qemuCommand(t, p.qemu, prog, argA, argB).CombinedOutput()
+			if err != nil {
+				t.Fatalf("floattest: %v\n%s", err, out)
+			}
+			if diff := cmp.Diff(want, string(out)); diff != "" {
+				t.Errorf("floattest under %s (-host +device):\n%s", strings.Join(p.qemu, " "), diff)
+			}
+		})
+	}
+}
+
+// TestControls proves the checks can fail: without the stack protector no
+// canary is found; built hard-float, the program has FPU instructions, says
+// it is hard-float and traps on a 24Kc.
+func TestControls(t *testing.T) {
+	dir := runfile(t, *controls)
+	mips := platforms[0]
+
+	nossp := inspect(t, filepath.Join(dir, "floattest_nossp/bin/floattest"))
+	if nossp.Canary {
+		t.Error("canary found in a build without -fstack-protector: the canary check proves nothing")
+	}
+
+	hard := filepath.Join(dir, "floattest_hardfloat/bin/floattest")
+	r := inspect(t, hard)
+	// Its float ABI mark may say soft: the linker merges it with musl's.
+	// The FPU instructions are what matters.
+	if r.FPUInstructions == 0 {
+		t.Error("hard-float control contains no FPU instruction: the soft-float check proves nothing")
+	}
+	if miss := mips.check.Check(r); len(miss) == 0 {
+		t.Error("the mips policy accepts the hard-float control")
+	}
+	if out, err := qemuCommand(t, mips.qemu, hard, argA, argB).CombinedOutput(); err == nil {
+		t.Errorf("hard-float control ran on a 24Kc without an FPU:\n%s", out)
+	}
+}
+
+// TestChecksecCommand runs //tools:checksec as users do: it passes the
+// mips userland and fails the controls.
+func TestChecksecCommand(t *testing.T) {
+	args := []string{"-machine", "mips", "-endian", "big", "-float", "soft", "-require", "static,pie,relro,now,nx,canary"}
+	bin := runfile(t, *checksecBin)
+	out, err := exec.Command(bin, append(args, runfile(t, *dirs["mips_24kc"]))...).CombinedOutput()
+	if err != nil {
+		t.Errorf("checksec on the mips userland: %v\n%s", err, out)
+	}
+	out, err = exec.Command(bin, append(args, runfile(t, *controls))...).CombinedOutput()
+	if e, ok := err.(*exec.ExitError); !ok || e.ExitCode() != 1 {
+		t.Errorf("checksec on the controls: %v, want exit status 1\n%s", err, out)
+	}
+}
