@@ -1,0 +1,177 @@
+"""kernel_config, kernel_build and kernel_menuconfig."""
+
+load(":providers.bzl", "DeviceInfo", "KernelConfigInfo", "KernelInfo")
+
+_ACTION_ENV = {"PATH": "/bin:/usr/bin:/usr/local/bin"}
+
+def _kernel_config_impl(ctx):
+    dev = ctx.attr.device[DeviceInfo]
+    src = ctx.file.src
+    out = ctx.actions.declare_file(ctx.label.name + "/.config")
+    args = ctx.actions.args()
+    args.add(src)
+    args.add(dev.kernel_arch)
+    args.add(dev.cross_compile)
+    args.add(ctx.attr.base)
+    args.add(out)
+    args.add(ctx.executable._checker)
+    args.add_all(ctx.files.fragments)
+    ctx.actions.run(
+        executable = ctx.executable._script,
+        arguments = [args],
+        inputs = [src] + ctx.files.fragments,
+        tools = [ctx.executable._checker],
+        outputs = [out],
+        env = _ACTION_ENV,
+        mnemonic = "KernelConfig",
+        progress_message = "Configuring kernel %s (%s + %d fragments)" % (ctx.label, ctx.attr.base, len(ctx.files.fragments)),
+    )
+    return [
+        DefaultInfo(files = depset([out])),
+        KernelConfigInfo(
+            config = out,
+            fragments = ctx.files.fragments,
+            base = ctx.attr.base,
+            src = src,
+            kernel_arch = dev.kernel_arch,
+            cross_compile = dev.cross_compile,
+        ),
+    ]
+
+_SRC_ATTRS = {
+    "src": attr.label(
+        default = "@debian_sources//:linux",
+        allow_single_file = [".tar.xz"],
+        doc = "The kernel source, one .tar.xz (unpacked inside the action).",
+    ),
+}
+
+kernel_config = rule(
+    implementation = _kernel_config_impl,
+    doc = """A kernel .config: `make <base>`, then the fragments appended in order
+(a later fragment overrides an earlier one), then `make olddefconfig`. The
+build fails when an option a fragment asked for does not have the requested
+value in the result, naming the option, both values and the fragment.""",
+    attrs = dict(_SRC_ATTRS, **{
+        "device": attr.label(mandatory = True, providers = [DeviceInfo], doc = "The device (device_info): ARCH and cross compiler."),
+        "base": attr.string(default = "tinyconfig", doc = "The make target the config starts from (tinyconfig, or a *_defconfig)."),
+        "fragments": attr.label_list(allow_files = [".config"], doc = "Config fragments, applied in this order."),
+        "_script": attr.label(default = ":kernel_config.sh", executable = True, cfg = "exec", allow_single_file = True),
+        "_checker": attr.label(default = "//tools/kconfig-check", executable = True, cfg = "exec"),
+    }),
+)
+
+def _out(ctx, name):
+    return ctx.actions.declare_file(ctx.label.name + "/" + name)
+
+def _kernel_build_impl(ctx):
+    cfg = ctx.attr.config[KernelConfigInfo]
+
+    vmlinux = _out(ctx, "vmlinux")
+    system_map = _out(ctx, "System.map")
+    symvers = _out(ctx, "Module.symvers")
+    builtin = _out(ctx, "modules.builtin")
+    release = _out(ctx, "kernel.release")
+    images = {t: _out(ctx, t) for t in ctx.attr.images}
+    intree = {d: _out(ctx, d.split("/")[-1]) for d in ctx.attr.intree_dtbs}
+    dts = {f: _out(ctx, f.basename[:-len(".dts")] + ".dtb") for f in ctx.files.dts}
+    dtbs = list(intree.values()) + list(dts.values())
+
+    env = dict(_ACTION_ENV)
+    env.update({
+        "SRC": cfg.src.path,
+        "CONFIG": cfg.config.path,
+        "KARCH": cfg.kernel_arch,
+        "CROSS_COMPILE": cfg.cross_compile,
+        "OUT_VMLINUX": vmlinux.path,
+        "OUT_SYSTEM_MAP": system_map.path,
+        "OUT_SYMVERS": symvers.path,
+        "OUT_BUILTIN": builtin.path,
+        "OUT_RELEASE": release.path,
+        "IMAGES": " ".join(["%s=%s" % (t, f.path) for t, f in images.items()]),
+        "INTREE_DTBS": " ".join(["%s=%s" % (d, f.path) for d, f in intree.items()]),
+        "DTS": " ".join(["%s=%s" % (s.path, f.path) for s, f in dts.items()]),
+        "DTS_SRCS": " ".join([f.path for f in ctx.files.dts + ctx.files.dts_srcs]),
+    })
+    ctx.actions.run(
+        executable = ctx.executable._script,
+        inputs = [cfg.src, cfg.config] + ctx.files.dts + ctx.files.dts_srcs,
+        outputs = [vmlinux, system_map, symvers, builtin, release] + list(images.values()) + dtbs,
+        env = env,
+        mnemonic = "KernelBuild",
+        progress_message = "Building kernel %s" % ctx.label,
+    )
+    image = images[ctx.attr.images[0]] if ctx.attr.images else vmlinux
+    return [
+        DefaultInfo(files = depset([image, vmlinux, cfg.config] + dtbs)),
+        OutputGroupInfo(
+            image = depset([image]),
+            vmlinux = depset([vmlinux]),
+            config = depset([cfg.config]),
+            dtbs = depset(dtbs),
+            images = depset(images.values()),
+            extra = depset([system_map, symvers, builtin, release]),
+        ),
+        KernelInfo(
+            image = image,
+            images = images,
+            vmlinux = vmlinux,
+            config = cfg.config,
+            dtbs = dtbs,
+            system_map = system_map,
+            module_symvers = symvers,
+            modules_builtin = builtin,
+            release = release,
+            src = cfg.src,
+            kernel_arch = cfg.kernel_arch,
+            cross_compile = cfg.cross_compile,
+        ),
+    ]
+
+kernel_build = rule(
+    implementation = _kernel_build_impl,
+    doc = """Builds vmlinux, the boot images and the DTBs from a kernel_config,
+deterministically, with Debian's gcc cross compiler. Default outputs: the
+first boot image (or vmlinux), vmlinux, the .config and the DTBs.""",
+    attrs = {
+        "config": attr.label(mandatory = True, providers = [KernelConfigInfo], doc = "The kernel_config."),
+        "images": attr.string_list(doc = "Boot images by make target under arch/$ARCH/boot (vmlinux.bin, zImage, Image); the first is KernelInfo.image."),
+        "intree_dtbs": attr.string_list(doc = "DTBs of the kernel tree, as paths under arch/$ARCH/boot/dts (e.g. qca/ar9331_tl_mr3020.dtb)."),
+        "dts": attr.label_list(allow_files = [".dts"], doc = "The device's own .dts files, each compiled to <name>.dtb with the kernel's dtc."),
+        "dts_srcs": attr.label_list(allow_files = [".dtsi", ".h"], doc = "Files the .dts include (found next to them)."),
+        "_script": attr.label(default = ":kernel_build.sh", executable = True, cfg = "exec", allow_single_file = True),
+    },
+)
+
+def _kernel_menuconfig_impl(ctx):
+    cfg = ctx.attr.config[KernelConfigInfo]
+    script = ctx.actions.declare_file(ctx.label.name + ".sh")
+    ctx.actions.expand_template(
+        template = ctx.file._template,
+        output = script,
+        substitutions = {
+            "@SRC@": cfg.src.short_path,
+            "@CONFIG@": cfg.config.short_path,
+            "@KARCH@": cfg.kernel_arch,
+            "@CROSS_COMPILE@": cfg.cross_compile,
+            "@CHECKER@": ctx.executable._checker.short_path,
+            "@LABEL@": str(ctx.attr.config.label),
+        },
+        is_executable = True,
+    )
+    runfiles = ctx.runfiles(files = [cfg.src, cfg.config, ctx.executable._checker])
+    runfiles = runfiles.merge(ctx.attr._checker[DefaultInfo].default_runfiles)
+    return [DefaultInfo(executable = script, runfiles = runfiles)]
+
+kernel_menuconfig = rule(
+    implementation = _kernel_menuconfig_impl,
+    doc = """`bazel run` target: opens menuconfig (or nconfig, config, ... given as
+the argument) on a kernel_config's resolved .config and prints what the user
+changed as a fragment, to paste into the device's or feature's fragment.""",
+    attrs = {
+        "config": attr.label(mandatory = True, providers = [KernelConfigInfo], doc = "The kernel_config to start from."),
+        "_template": attr.label(default = ":menuconfig.sh.tpl", allow_single_file = True),
+        "_checker": attr.label(default = "//tools/kconfig-check", executable = True, cfg = "target"),
+    },
+    executable = True,
+)

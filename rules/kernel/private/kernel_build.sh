@@ -1,0 +1,101 @@
+#!/bin/bash
+# The build step of kernel_build. Everything comes in the environment (paths
+# relative to the execroot), set by the rule:
+#
+#   SRC CONFIG KARCH CROSS_COMPILE     source tarball, resolved .config, ARCH, prefix
+#   OUT_VMLINUX OUT_SYSTEM_MAP OUT_SYMVERS OUT_BUILTIN OUT_RELEASE
+#   IMAGES        "target=out ..."  boot images, by make target (vmlinux.bin, zImage, Image)
+#   INTREE_DTBS   "name.dtb=out ..." device trees of the kernel tree (path under arch/$KARCH/boot/dts)
+#   DTS           "board.dts=out ..." the device's own device trees, compiled with the kernel's dtc
+#   DTS_SRCS      the .dts/.dtsi files DTS includes (copied next to it)
+#
+# The tree is unpacked inside the action (one input instead of ~80k) into a
+# temporary directory, whose path is mapped away (-ffile-prefix-map), and the
+# build stamps (time, user, host, build number) are fixed: two builds of the
+# same inputs give the same bits.
+set -euo pipefail
+
+execroot=$PWD
+abs() { case "$1" in /*) echo "$1" ;; *) echo "$execroot/$1" ;; esac; }
+
+if ! command -v "${CROSS_COMPILE}gcc" >/dev/null; then
+  echo "kernel_build: ${CROSS_COMPILE}gcc not found: install Debian's gcc-${CROSS_COMPILE%-} (./bazelw installs it)" >&2
+  exit 1
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kernel-build.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+tar -xJf "$(abs "$SRC")" -C "$work" --strip-components=1
+cd "$work"
+cp "$(abs "$CONFIG")" .config
+
+jobs=$(nproc)
+kmake=(make ARCH="$KARCH" CROSS_COMPILE="$CROSS_COMPILE"
+  KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 1970"
+  KBUILD_BUILD_USER=bazwrt KBUILD_BUILD_HOST=bazwrt KBUILD_BUILD_VERSION=1
+  LOCALVERSION=
+  KCFLAGS="-ffile-prefix-map=$work/=" KAFLAGS="-ffile-prefix-map=$work/=")
+
+run() {
+  if ! "${kmake[@]}" "$@" >>"$work/build.log" 2>&1; then
+    tail -n 100 "$work/build.log" >&2
+    echo "kernel_build: make $* failed (last 100 lines above)" >&2
+    exit 1
+  fi
+}
+
+# The config must already be resolved: olddefconfig must not change it.
+run olddefconfig
+if ! cmp -s .config "$(abs "$CONFIG")"; then
+  diff "$(abs "$CONFIG")" .config >&2 || true
+  echo "kernel_build: olddefconfig changed $CONFIG: it was not made by kernel_config for this source" >&2
+  exit 1
+fi
+
+targets=(vmlinux)
+for spec in $IMAGES; do targets+=("${spec%%=*}"); done
+for spec in $INTREE_DTBS; do targets+=("${spec%%=*}"); done
+run -j"$jobs" "${targets[@]}"
+if [ -n "$DTS" ]; then run scripts_dtc; fi
+
+cp vmlinux "$(abs "$OUT_VMLINUX")"
+cp System.map "$(abs "$OUT_SYSTEM_MAP")"
+# Without CONFIG_MODULES there is no Module.symvers: an empty one says so.
+if [ -f Module.symvers ]; then cp Module.symvers "$(abs "$OUT_SYMVERS")"; else : >"$(abs "$OUT_SYMVERS")"; fi
+if [ -f modules.builtin ]; then cp modules.builtin "$(abs "$OUT_BUILTIN")"; else : >"$(abs "$OUT_BUILTIN")"; fi
+"${kmake[@]}" -s kernelrelease >"$(abs "$OUT_RELEASE")"
+
+for spec in $IMAGES; do
+  target=${spec%%=*} out=${spec#*=}
+  cp "arch/$KARCH/boot/$target" "$(abs "$out")"
+done
+for spec in $INTREE_DTBS; do
+  dtb=${spec%%=*} out=${spec#*=}
+  cp "arch/$KARCH/boot/dts/$dtb" "$(abs "$out")"
+done
+
+# The device's own device trees: preprocessed like the kernel's (dt-bindings
+# headers, the arch's dts directory for includes), compiled with its dtc.
+if [ -n "$DTS" ]; then
+  mkdir -p dts-bazwrt
+  for f in $DTS_SRCS; do cp "$(abs "$f")" dts-bazwrt/; done
+  for spec in $DTS; do
+    dts=${spec%%=*} out=${spec#*=}
+    base=$(basename "$dts")
+    "${CROSS_COMPILE}gcc" -E -nostdinc -undef -D__DTS__ -x assembler-with-cpp -P \
+      -I dts-bazwrt -I "arch/$KARCH/boot/dts" -I scripts/dtc/include-prefixes -I include \
+      -o "dts-bazwrt/$base.pp" "dts-bazwrt/$base"
+    if ! scripts/dtc/dtc -I dts -O dtb -i dts-bazwrt -o "$(abs "$out")" "dts-bazwrt/$base.pp" 2>"$work/dtc.log"; then
+      cat "$work/dtc.log" >&2
+      echo "kernel_build: dtc failed on $dts" >&2
+      exit 1
+    fi
+    # dtc warnings are errors here: a DTS that dtc frowns at is a board that
+    # half-probes.
+    if [ -s "$work/dtc.log" ]; then
+      cat "$work/dtc.log" >&2
+      echo "kernel_build: dtc warned on $dts (see above)" >&2
+      exit 1
+    fi
+  done
+fi

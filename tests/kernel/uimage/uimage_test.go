@@ -1,0 +1,141 @@
+// Package uimage_test checks the gl-ar750 uImage against the device's facts:
+// header fields and CRCs (in Go and with U-Boot's dumpimage), load = entry =
+// the device's address, the payload decompresses to the kernel's
+// vmlinux.bin with the DTB appended, it fits the firmware partition with
+// room for a rootfs, and the DTB has the board's ethernet, flash partitions
+// and wifi nodes.
+package uimage_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"bazwrt/tools/uimage/legacy"
+)
+
+var (
+	uimageFile = flag.String("uimage", "", "//devices/gl-ar750:uimage")
+	imageFile  = flag.String("image", "", "vmlinux.bin of //devices/gl-ar750:kernel")
+	dtbFile    = flag.String("dtb", "", "gl-ar750.dtb of //devices/gl-ar750:kernel")
+	deviceFile = flag.String("device", "", "device.json of //devices/gl-ar750:device")
+)
+
+// minRootfs is the room the firmware partition must keep for the squashfs
+// root after the uImage.
+const minRootfs = 8 << 20
+
+type device struct {
+	Name         string `json:"name"`
+	LoadAddress  uint32 `json:"load_address"`
+	EntryAddress uint32 `json:"entry_address"`
+	FlashSize    int    `json:"flash_size"`
+	EraseBlock   int    `json:"erase_block"`
+}
+
+func read(t *testing.T, path string) []byte {
+	t.Helper()
+	if path == "" {
+		t.Fatal("flag not set: run this test with bazel test")
+	}
+	b, err := os.ReadFile(filepath.Join(os.Getenv("TEST_SRCDIR"), os.Getenv("TEST_WORKSPACE"), path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestUImage(t *testing.T) {
+	var dev device
+	if err := json.Unmarshal(read(t, *deviceFile), &dev); err != nil {
+		t.Fatalf("%s: %v", *deviceFile, err)
+	}
+	if dev.LoadAddress != 0x80060000 || dev.EntryAddress != 0x80060000 {
+		t.Errorf("device facts: load %#x entry %#x, want 0x80060000 (the stock U-Boot's)", dev.LoadAddress, dev.EntryAddress)
+	}
+	img := read(t, *uimageFile)
+	h, payload, err := legacy.Decode(img)
+	if err != nil {
+		t.Fatalf("%s: %v", *uimageFile, err)
+	}
+	if h.Load != dev.LoadAddress || h.Entry != dev.EntryAddress {
+		t.Errorf("load %#x entry %#x, want %#x %#x", h.Load, h.Entry, dev.LoadAddress, dev.EntryAddress)
+	}
+	if h.Arch != legacy.ArchMIPS || h.OS != legacy.OSLinux || h.Type != legacy.TypeKernel || h.Comp != legacy.CompLZMA {
+		t.Errorf("arch/os/type/comp = %d/%d/%d/%d, want mips/linux/kernel/lzma", h.Arch, h.OS, h.Type, h.Comp)
+	}
+
+	kernel, err := legacy.DecompressLZMA(payload)
+	if err != nil {
+		t.Fatalf("payload: %v", err)
+	}
+	dtb := read(t, *dtbFile)
+	want := append(append([]byte(nil), read(t, *imageFile)...), dtb...)
+	if !bytes.Equal(kernel, want) {
+		t.Errorf("payload decompresses to %d bytes, want vmlinux.bin + gl-ar750.dtb (%d bytes)", len(kernel), len(want))
+	}
+
+	padded := (len(img) + dev.EraseBlock - 1) / dev.EraseBlock * dev.EraseBlock
+	room := dev.FlashSize - padded
+	t.Logf("uImage %d bytes (%d padded to %#x erase blocks), vmlinux.bin+dtb %d bytes; firmware partition %#x leaves %d bytes for the rootfs",
+		len(img), padded, dev.EraseBlock, len(kernel), dev.FlashSize, room)
+	if room < minRootfs {
+		t.Errorf("uImage leaves %d bytes of the %#x firmware partition, want at least %d for the rootfs", room, dev.FlashSize, minRootfs)
+	}
+
+	if _, err := exec.LookPath("dumpimage"); err != nil {
+		t.Fatal("dumpimage not found: install Debian's u-boot-tools")
+	}
+	path := filepath.Join(os.Getenv("TEST_SRCDIR"), os.Getenv("TEST_WORKSPACE"), *uimageFile)
+	out, err := exec.Command("dumpimage", "-l", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("dumpimage -l: %v\n%s", err, out)
+	}
+	for _, w := range []string{
+		"MIPS Linux Kernel Image (lzma compressed)",
+		fmt.Sprintf("Load Address: %08x", dev.LoadAddress),
+		fmt.Sprintf("Entry Point:  %08x", dev.EntryAddress),
+	} {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("dumpimage -l lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+func TestDTB(t *testing.T) {
+	if _, err := exec.LookPath("dtc"); err != nil {
+		t.Fatal("dtc not found: install Debian's device-tree-compiler")
+	}
+	path := filepath.Join(os.Getenv("TEST_SRCDIR"), os.Getenv("TEST_WORKSPACE"), *dtbFile)
+	read(t, *dtbFile)
+	out, err := exec.Command("dtc", "-I", "dtb", "-O", "dts", "-q", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("dtc: %v\n%s", err, out)
+	}
+	dts := string(out)
+	for _, w := range []string{
+		`compatible = "glinet,gl-ar750`, // string lists print as "a\0b"
+		"ethernet@19000000 {",
+		"ethernet@1a000000 {",
+		`compatible = "qca,qca9530-eth"`,
+		`compatible = "jedec,spi-nor"`,
+		`label = "u-boot"`,
+		`label = "art"`,
+		`label = "firmware"`,
+		"reg = <0x60000 0xfa0000>",
+		"wmac@18100000 {",
+		`compatible = "qcom,ath10k"`,
+		`compatible = "qca,qca9530-pll"`,
+		`compatible = "ns16550a"`,
+	} {
+		if !strings.Contains(dts, w) {
+			t.Errorf("gl-ar750.dtb lacks %q", w)
+		}
+	}
+}
