@@ -39,25 +39,25 @@ done
 echo "building tftpd..."
 (cd "$repo" && go build -o "$work/tftpd" ./tools/tftpd)
 
-mkdir "$work/root"
-head -c $((SIZE_MIB << 20)) /dev/urandom >"$work/root/bench.bin"
-chmod 755 "$work" "$work/root"
-chmod 644 "$work/root/bench.bin"
-want=$(sha256sum <"$work/root/bench.bin" | cut -d' ' -f1)
+mkdir "$work/served"
+head -c $((SIZE_MIB << 20)) /dev/urandom >"$work/served/bench.bin"
+chmod 755 "$work" "$work/served"
+chmod 644 "$work/served/bench.bin"
+want=$(sha256sum <"$work/served/bench.bin" | cut -d' ' -f1)
 size=$((SIZE_MIB << 20))
 
 # Two distinct unprivileged ports; a clash shows up as a failed start.
 port_ours=$((20000 + RANDOM % 20000))
 port_hpa=$((port_ours + 1))
 
-"$work/tftpd" -listen "127.0.0.1:$port_ours" -a 127.0.0.1 "$work/root" 2>"$work/tftpd.log" &
+"$work/tftpd" -listen "127.0.0.1:$port_ours" -a 127.0.0.1 "$work/served" 2>"$work/tftpd.log" &
 pids+=($!)
 
 have_hpa=no
 if [[ $(id -u) -eq 0 && -x $IN_TFTPD ]]; then
 	# -L: foreground; -s: chroot to the directory; -u root: stay root,
 	# the files need no privilege drop here; -B: allow large blocks.
-	"$IN_TFTPD" -L -s -u root -B 65464 -a "127.0.0.1:$port_hpa" "$work/root" 2>"$work/hpa.log" &
+	"$IN_TFTPD" -L -s -u root -B 65464 -a "127.0.0.1:$port_hpa" "$work/served" 2>"$work/hpa.log" &
 	pids+=($!)
 	have_hpa=yes
 else
