@@ -11,11 +11,11 @@ import (
 	"flag"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"bazwrt/tests/cross/floatprog/calc"
+	"bazwrt/tests/runfiles"
 	"bazwrt/tools/checksec/elfcheck"
 )
 
@@ -49,14 +49,6 @@ var targets = []target{
 	{"mipsel_24kec", mipselBin, elf.EM_MIPS, elf.ELFCLASS32, binary.LittleEndian, true, []string{"qemu-mipsel-static", "-cpu", "24KEc"}},
 	{"armv7", armv7Bin, elf.EM_ARM, elf.ELFCLASS32, binary.LittleEndian, false, []string{"qemu-arm-static", "-cpu", "cortex-a7"}},
 	{"aarch64", aarch64Bin, elf.EM_AARCH64, elf.ELFCLASS64, binary.LittleEndian, false, []string{"qemu-aarch64-static", "-cpu", "cortex-a53"}},
-}
-
-func runfile(t *testing.T, path string) string {
-	t.Helper()
-	if path == "" {
-		t.Fatal("binary path flag not set: run this test with bazel test")
-	}
-	return filepath.Join(os.Getenv("TEST_SRCDIR"), os.Getenv("TEST_WORKSPACE"), path)
 }
 
 // mipsFPUInstructions counts the MIPS FPU instructions of f with the
@@ -94,7 +86,7 @@ func qemu(t *testing.T, cmd []string) string {
 func TestELF(t *testing.T) {
 	for _, tc := range targets {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := elf.Open(runfile(t, *tc.bin))
+			f, err := elf.Open(runfiles.Path(t, *tc.bin))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +113,7 @@ func TestELF(t *testing.T) {
 // the same program built for a mips with an FPU has FPU instructions and
 // does not run on a 24Kc.
 func TestHardFloatControl(t *testing.T) {
-	bin := runfile(t, *mipsHardfloatBin)
+	bin := runfiles.Path(t, *mipsHardfloatBin)
 	f, err := elf.Open(bin)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +139,7 @@ func TestRunsUnderQEMU(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := append([]string{}, tc.qemu...)
 			cmd[0] = qemu(t, cmd)
-			got, err := exec.Command(cmd[0], append(append(cmd[1:], runfile(t, *tc.bin)), args...)...).CombinedOutput()
+			got, err := exec.Command(cmd[0], append(append(cmd[1:], runfiles.Path(t, *tc.bin)), args...)...).CombinedOutput()
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", strings.Join(tc.qemu, " "), err, got)
 			}

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"testing"
 
+	"bazwrt/tests/runfiles"
 	"github.com/google/go-cmp/cmp"
 
 	"bazwrt/tools/checksec/elfcheck"
@@ -74,14 +75,6 @@ func built(t *testing.T) []platform {
 	return ps
 }
 
-func runfile(t *testing.T, path string) string {
-	t.Helper()
-	if path == "" {
-		t.Fatal("path flag not set: run this test with bazel test")
-	}
-	return filepath.Join(os.Getenv("TEST_SRCDIR"), os.Getenv("TEST_WORKSPACE"), path)
-}
-
 // qemuCommand finds qemu-user; a missing one fails the test: ./bazelw
 // installs qemu-user-static.
 func qemuCommand(t *testing.T, q []string, args ...string) *exec.Cmd {
@@ -125,7 +118,7 @@ func inspect(t *testing.T, path string) *elfcheck.Report {
 func TestELFPolicy(t *testing.T) {
 	for _, p := range built(t) {
 		t.Run(p.name, func(t *testing.T) {
-			dir := runfile(t, *dirs[p.name])
+			dir := runfiles.Path(t, *dirs[p.name])
 			files := elfFiles(t, dir)
 			var names []string
 			for _, path := range files {
@@ -147,7 +140,7 @@ func TestELFPolicy(t *testing.T) {
 func TestBusyboxRuns(t *testing.T) {
 	for _, p := range built(t) {
 		t.Run(p.name, func(t *testing.T) {
-			bb := filepath.Join(runfile(t, *dirs[p.name]), "busybox/bin/busybox")
+			bb := filepath.Join(runfiles.Path(t, *dirs[p.name]), "busybox/bin/busybox")
 			for _, tc := range []struct {
 				args []string
 				want string
@@ -225,7 +218,7 @@ func TestFloat(t *testing.T) {
 	want := floatWant()
 	for _, p := range built(t) {
 		t.Run(p.name, func(t *testing.T) {
-			prog := filepath.Join(runfile(t, *dirs[p.name]), "floattest/bin/floattest")
+			prog := filepath.Join(runfiles.Path(t, *dirs[p.name]), "floattest/bin/floattest")
 			out, err := qemuCommand(t, p.qemu, prog, argA, argB).CombinedOutput()
 			if err != nil {
 				t.Fatalf("floattest: %v\n%s", err, out)
@@ -241,7 +234,7 @@ func TestFloat(t *testing.T) {
 // canary is found; built hard-float, the program has FPU instructions, says
 // it is hard-float and traps on a 24Kc.
 func TestControls(t *testing.T) {
-	dir := runfile(t, *controls)
+	dir := runfiles.Path(t, *controls)
 	mips := platforms[0]
 
 	nossp := inspect(t, filepath.Join(dir, "floattest_nossp/bin/floattest"))
@@ -268,12 +261,12 @@ func TestControls(t *testing.T) {
 // mips userland and fails the controls.
 func TestChecksecCommand(t *testing.T) {
 	args := []string{"-machine", "mips", "-endian", "big", "-float", "soft", "-require", "static,pie,relro,now,nx,canary"}
-	bin := runfile(t, *checksecBin)
-	out, err := exec.Command(bin, append(args, runfile(t, *dirs["mips_24kc"]))...).CombinedOutput()
+	bin := runfiles.Path(t, *checksecBin)
+	out, err := exec.Command(bin, append(args, runfiles.Path(t, *dirs["mips_24kc"]))...).CombinedOutput()
 	if err != nil {
 		t.Errorf("checksec on the mips userland: %v\n%s", err, out)
 	}
-	out, err = exec.Command(bin, append(args, runfile(t, *controls))...).CombinedOutput()
+	out, err = exec.Command(bin, append(args, runfiles.Path(t, *controls))...).CombinedOutput()
 	if e, ok := err.(*exec.ExitError); !ok || e.ExitCode() != 1 {
 		t.Errorf("checksec on the controls: %v, want exit status 1\n%s", err, out)
 	}

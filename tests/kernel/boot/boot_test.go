@@ -8,11 +8,11 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"bazwrt/tests/runfiles"
 	"time"
 )
 
@@ -28,14 +28,6 @@ const marker = "BAZWRT-BOOT-OK"
 // room for a loaded machine without letting a hung boot run forever.
 const bound = 90 * time.Second
 
-func runfile(t *testing.T, path string) string {
-	t.Helper()
-	if path == "" {
-		t.Fatal("flag not set: run this test with bazel test")
-	}
-	return filepath.Join(os.Getenv("TEST_SRCDIR"), os.Getenv("TEST_WORKSPACE"), path)
-}
-
 func TestBoot(t *testing.T) {
 	qemu, err := exec.LookPath("qemu-system-mips")
 	if err != nil {
@@ -49,8 +41,8 @@ func TestBoot(t *testing.T) {
 		// No default pcnet NIC: Debian packs its ROM only with recommended
 		// packages, and the boot does not need a network.
 		"-nic", "none",
-		"-kernel", runfile(t, *kernel),
-		"-initrd", runfile(t, *initramfs),
+		"-kernel", runfiles.Path(t, *kernel),
+		"-initrd", runfiles.Path(t, *initramfs),
 		// panic=-1: a panic reboots at once, and -no-reboot turns that into
 		// an exit, so a failed boot ends quickly too.
 		"-append", "console=ttyS0 rdinit=/init panic=-1",

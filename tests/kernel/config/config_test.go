@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"bazwrt/tests/runfiles"
 )
 
 var (
@@ -23,22 +25,14 @@ var (
 	lost    = flag.String("lost", "", "a fragment with an option Kconfig drops")
 )
 
-func runfile(t *testing.T, path string) string {
-	t.Helper()
-	if path == "" {
-		t.Fatal("flag not set: run this test with bazel test")
-	}
-	return filepath.Join(os.Getenv("TEST_SRCDIR"), os.Getenv("TEST_WORKSPACE"), path)
-}
-
 // configure runs the config step in the runfiles tree, so that fragments are
 // named by their workspace paths, as in the Bazel action.
 func configure(t *testing.T, frags []string) (string, error) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), ".config")
-	args := []string{runfile(t, *src), "mips", "mips-linux-gnu-", "tinyconfig", out, runfile(t, *checker)}
+	args := []string{runfiles.Path(t, *src), "mips", "mips-linux-gnu-", "tinyconfig", out, runfiles.Path(t, *checker)}
 	args = append(args, frags...)
-	cmd := exec.Command(runfile(t, *script), args...)
+	cmd := exec.Command(runfiles.Path(t, *script), args...)
 	cmd.Dir = filepath.Join(os.Getenv("TEST_SRCDIR"), os.Getenv("TEST_WORKSPACE"))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

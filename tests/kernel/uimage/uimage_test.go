@@ -13,10 +13,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"bazwrt/tests/runfiles"
 	"bazwrt/tools/uimage/legacy"
 )
 
@@ -41,10 +41,7 @@ type device struct {
 
 func read(t *testing.T, path string) []byte {
 	t.Helper()
-	if path == "" {
-		t.Fatal("flag not set: run this test with bazel test")
-	}
-	b, err := os.ReadFile(filepath.Join(os.Getenv("TEST_SRCDIR"), os.Getenv("TEST_WORKSPACE"), path))
+	b, err := os.ReadFile(runfiles.Path(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +89,7 @@ func TestUImage(t *testing.T) {
 	if _, err := exec.LookPath("dumpimage"); err != nil {
 		t.Fatal("dumpimage not found: install Debian's u-boot-tools")
 	}
-	path := filepath.Join(os.Getenv("TEST_SRCDIR"), os.Getenv("TEST_WORKSPACE"), *uimageFile)
+	path := runfiles.Path(t, *uimageFile)
 	out, err := exec.Command("dumpimage", "-l", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("dumpimage -l: %v\n%s", err, out)
@@ -112,7 +109,7 @@ func TestDTB(t *testing.T) {
 	if _, err := exec.LookPath("dtc"); err != nil {
 		t.Fatal("dtc not found: install Debian's device-tree-compiler")
 	}
-	path := filepath.Join(os.Getenv("TEST_SRCDIR"), os.Getenv("TEST_WORKSPACE"), *dtbFile)
+	path := runfiles.Path(t, *dtbFile)
 	read(t, *dtbFile)
 	out, err := exec.Command("dtc", "-I", "dtb", "-O", "dts", "-q", path).CombinedOutput()
 	if err != nil {
