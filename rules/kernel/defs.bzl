@@ -44,6 +44,8 @@ def kernel(
         intree_dtbs = [],
         dts = [],
         dts_srcs = [],
+        services = [],
+        platform = None,
         **kwargs):
     """A device's kernel: <name>_config, <name> and <name>_menuconfig.
 
@@ -56,6 +58,8 @@ def kernel(
       intree_dtbs: DTBs of the kernel tree to build.
       dts: the device's own .dts files.
       dts_srcs: what the .dts files include.
+      services: service_db targets whose kernel fragments are added.
+      platform: the device's platform (with services).
       **kwargs: common attributes (visibility, tags) for all three targets.
     """
     _kernel_config(
@@ -63,6 +67,8 @@ def kernel(
         device = device,
         base = base,
         fragments = fragments,
+        services = services,
+        platform = platform,
         **kwargs
     )
     _kernel_build(

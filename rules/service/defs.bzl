@@ -25,11 +25,10 @@ naming it and the attribute. The validators (`ipv4_error`, `cidr_error`, ...)
 are for service templates with typed options of their own.
 """
 
+load("//rules/service/private:providers.bzl", _ServiceDbInfo = "ServiceDbInfo", _ServiceInfo = "ServiceInfo")
 load(
     "//rules/service/private:service.bzl",
     _SERVICE_ATTRS = "SERVICE_ATTRS",
-    _ServiceDbInfo = "ServiceDbInfo",
-    _ServiceInfo = "ServiceInfo",
     _bundle = "bundle",
     _longrun = "longrun",
     _oneshot = "oneshot",

@@ -63,6 +63,14 @@ type Entry struct {
 	// Major and Minor are the numbers of a CharDev or BlockDev.
 	Major uint32 `json:"major,omitempty"`
 	Minor uint32 `json:"minor,omitempty"`
+	// Size is the size of a File's content in bytes, as recorded by the
+	// tool that wrote the manifest (the root filesystem's manifest has
+	// it; writers of images read Source and do not trust it).
+	Size int64 `json:"size,omitempty"`
+	// Origin names what put the entry into the tree (a Bazel label such
+	// as //userland/busybox), for size reports and for errors when two
+	// fragments disagree about a path.
+	Origin string `json:"origin,omitempty"`
 
 	// index is the position in the manifest (from 0), for error messages;
 	// -1 for implied directories.
@@ -133,7 +141,7 @@ func Complete(entries []Entry) ([]Entry, error) {
 		}
 		if prev, ok := byPath[e.Path]; ok {
 			if !same(prev, e) {
-				return nil, fmt.Errorf("%v and %v disagree: %+v vs %+v", prev, e, describe(prev), describe(e))
+				return nil, fmt.Errorf("%v%s and %v%s disagree: %+v vs %+v", prev, from(prev), e, from(e), describe(prev), describe(e))
 			}
 			continue
 		}
@@ -172,7 +180,17 @@ func Complete(entries []Entry) ([]Entry, error) {
 
 func same(a, b Entry) bool {
 	a.index, b.index = 0, 0
+	a.Origin, b.Origin = "", ""
+	a.Size, b.Size = 0, 0
 	return a == b
+}
+
+// from names an entry's origin for messages.
+func from(e Entry) string {
+	if e.Origin == "" {
+		return ""
+	}
+	return " from " + e.Origin
 }
 
 // describe is an entry without its bookkeeping, for messages.
@@ -193,6 +211,8 @@ func check(e Entry) error {
 		return fmt.Errorf("%v: path contains NUL", e)
 	case len(path.Base(p)) > MaxNameLen:
 		return fmt.Errorf("%v: name longer than %d bytes", e, MaxNameLen)
+	case e.Size < 0:
+		return fmt.Errorf("%v: negative size %d", e, e.Size)
 	case e.Mode&^0o7777 != 0:
 		return fmt.Errorf("%v: mode %#o has bits outside 07777 (give permission bits only, as a decimal integer)", e, e.Mode)
 	}

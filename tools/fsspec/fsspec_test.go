@@ -12,7 +12,7 @@ func TestDecode(t *testing.T) {
 	  {"path": "/usr/bin/env", "type": "symlink", "mode": 511, "target": "/bin/busybox"},
 	  {"path": "/bin/busybox", "type": "file", "mode": 2541, "source": "out/busybox"},
 	  {"path": "/bin", "type": "dir", "mode": 493, "uid": 1, "gid": 2},
-	  {"path": "/bin/busybox", "type": "file", "mode": 2541, "source": "out/busybox"}
+	  {"path": "/bin/busybox", "type": "file", "mode": 2541, "source": "out/busybox", "size": 9, "origin": "//b"}
 	]`
 	got, err := Decode(strings.NewReader(in))
 	if err != nil {
@@ -50,6 +50,9 @@ func TestErrors(t *testing.T) {
 		{`[{"path": "/a", "type": "dir", "mode": 16877}]`, "mode 040755 has bits outside 07777"},
 		{`[{"path": "/a", "type": "dir", "mode": 493}, {"path": "/a", "type": "file", "mode": 493, "source": "x"}]`,
 			"manifest entry 1 (/a) and manifest entry 2 (/a) disagree"},
+		{`[{"path": "/e", "type": "file", "mode": 420, "source": "x", "origin": "//p:a"}, {"path": "/e", "type": "file", "mode": 420, "source": "y", "origin": "//p:b"}]`,
+			"manifest entry 1 (/e) from //p:a and manifest entry 2 (/e) from //p:b disagree"},
+		{`[{"path": "/a", "type": "file", "mode": 420, "source": "x", "size": -1}]`, "negative size"},
 		{`[{"path": "/a", "type": "symlink", "mode": 511, "target": "b"}, {"path": "/a/c", "type": "fifo", "mode": 420}]`,
 			"manifest entry 2 (/a/c): parent manifest entry 1 (/a) is a symlink, not a dir"},
 	} {

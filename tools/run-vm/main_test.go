@@ -84,7 +84,7 @@ func TestForeground(t *testing.T) {
 	want := []string{
 		"-M", "virt", "-cpu", "cortex-a72", "-m", "512", "-no-reboot",
 		"-kernel", filepath.Join(dir, "Image"),
-		"-append", "console=ttyAMA0 panic=10 oops=panic init=/bin/init " +
+		"-append", "console=ttyAMA0 panic=10 oops=panic " +
 			"phram.phram=phram0,0x5ffe0000,0x20000,0x10000 mtdparts=phram0:0x20000(rootfs) root=/dev/mtdblock0 ro rootfstype=squashfs mem=0x1ffe0000 quiet",
 		"-device", "loader,file=" + filepath.Join(dir, "rootfs") + ",addr=0x5ffe0000,force-raw=on",
 		"-netdev", "user,id=access",

@@ -189,7 +189,7 @@ func (c Config) Command(rootfsSize int64) (string, []string, error) {
 		return "", nil, fmt.Errorf("ROOTFS %s: %w", c.Rootfs, err)
 	}
 
-	cmdline := append([]string{"console=" + m.console, "panic=10", "oops=panic", "init=/bin/init"}, p.KernelArgs()...)
+	cmdline := append([]string{"console=" + m.console, "panic=10", "oops=panic"}, p.KernelArgs()...)
 	cmdline = append(cmdline, MemArg(m.ramBase, p))
 	cmdline = append(cmdline, c.Append...)
 

@@ -23,7 +23,7 @@ func TestCommand(t *testing.T) {
 		}
 		return s
 	}
-	const mipsCmdline = "console=ttyS0,38400 panic=10 oops=panic init=/bin/init " +
+	const mipsCmdline = "console=ttyS0,38400 panic=10 oops=panic " +
 		"phram.phram=phram0,0xffb0000,0x50000,0x10000 mtdparts=phram0:0x50000(rootfs) root=/dev/mtdblock0 ro rootfstype=squashfs mem=0xffb0000"
 	for _, tt := range []struct {
 		name     string
@@ -78,7 +78,7 @@ func TestCommand(t *testing.T) {
 			size: 4 << 20, wantQEMU: "qemu-system-arm",
 			want: cat(
 				[]string{"-M", "virt,highmem=off", "-cpu", "cortex-a15", "-m", "128", "-no-reboot",
-					"-kernel", "/zImage", "-append", "console=ttyAMA0 panic=10 oops=panic init=/bin/init " +
+					"-kernel", "/zImage", "-append", "console=ttyAMA0 panic=10 oops=panic " +
 						"phram.phram=phram0,0x47c00000,0x400000,0x10000 mtdparts=phram0:0x400000(rootfs) root=/dev/mtdblock0 ro rootfstype=squashfs mem=0x7c00000",
 					"-device", "loader,file=/r,addr=0x47c00000,force-raw=on"},
 				nics("socket,mcast=230.0.0.1:1234,localaddr=127.0.0.1", "socket,mcast=230.0.0.1:1235,localaddr=127.0.0.1"),
@@ -93,7 +93,7 @@ func TestCommand(t *testing.T) {
 			size: 1, wantQEMU: "qemu-system-aarch64",
 			want: cat(
 				[]string{"-M", "virt", "-cpu", "cortex-a53", "-m", "256", "-no-reboot",
-					"-kernel", "/Image", "-append", "console=ttyAMA0 panic=10 oops=panic init=/bin/init " +
+					"-kernel", "/Image", "-append", "console=ttyAMA0 panic=10 oops=panic " +
 						"phram.phram=phram0,0x4fff0000,0x10000,0x10000 mtdparts=phram0:0x10000(rootfs) root=/dev/mtdblock0 ro rootfstype=squashfs mem=0xfff0000",
 					"-device", "loader,file=/r,addr=0x4fff0000,force-raw=on"},
 				nics("socket,mcast=230.0.0.1:1234,localaddr=127.0.0.1", "socket,mcast=230.0.0.1:1235,localaddr=127.0.0.1"),

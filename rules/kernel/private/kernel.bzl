@@ -1,5 +1,7 @@
 """kernel_config, kernel_build and kernel_menuconfig."""
 
+load("//rules/pkg:transition.bzl", "platform_transition")
+load("//rules/service:providers.bzl", "ServiceDbInfo")
 load(":providers.bzl", "DeviceInfo", "KernelConfigInfo", "KernelInfo")
 
 _ACTION_ENV = {"PATH": "/bin:/usr/bin:/usr/local/bin"}
@@ -7,6 +9,18 @@ _ACTION_ENV = {"PATH": "/bin:/usr/bin:/usr/local/bin"}
 def _kernel_config_impl(ctx):
     dev = ctx.attr.device[DeviceInfo]
     src = ctx.file.src
+
+    # The fragments the image's services need come after the device's own:
+    # a device fragment cannot silently switch off what a service needs
+    # (the check fails instead).
+    fragments = list(ctx.files.fragments)
+    if ctx.attr.services:
+        if not ctx.attr.platform or ctx.attr.platform.label != dev.platform:
+            fail("attribute platform: want the device's platform %s with services, got %s" % (dev.platform, ctx.attr.platform.label if ctx.attr.platform else "none"))
+        for t in ctx.attr.services:
+            for f in t[ServiceDbInfo].kernel_fragments.to_list():
+                if f not in fragments:
+                    fragments.append(f)
     out = ctx.actions.declare_file(ctx.label.name + "/.config")
     args = ctx.actions.args()
     args.add(src)
@@ -15,22 +29,22 @@ def _kernel_config_impl(ctx):
     args.add(ctx.attr.base)
     args.add(out)
     args.add(ctx.executable._checker)
-    args.add_all(ctx.files.fragments)
+    args.add_all(fragments)
     ctx.actions.run(
         executable = ctx.executable._script,
         arguments = [args],
-        inputs = [src] + ctx.files.fragments,
+        inputs = [src] + fragments,
         tools = [ctx.executable._checker],
         outputs = [out],
         env = _ACTION_ENV,
         mnemonic = "KernelConfig",
-        progress_message = "Configuring kernel %s (%s + %d fragments)" % (ctx.label, ctx.attr.base, len(ctx.files.fragments)),
+        progress_message = "Configuring kernel %s (%s + %d fragments)" % (ctx.label, ctx.attr.base, len(fragments)),
     )
     return [
         DefaultInfo(files = depset([out])),
         KernelConfigInfo(
             config = out,
-            fragments = ctx.files.fragments,
+            fragments = fragments,
             base = ctx.attr.base,
             src = src,
             kernel_arch = dev.kernel_arch,
@@ -56,6 +70,13 @@ value in the result, naming the option, both values and the fragment.""",
         "device": attr.label(mandatory = True, providers = [DeviceInfo], doc = "The device (device_info): ARCH and cross compiler."),
         "base": attr.string(default = "tinyconfig", doc = "The make target the config starts from (tinyconfig, or a *_defconfig)."),
         "fragments": attr.label_list(allow_files = [".config"], doc = "Config fragments, applied in this order."),
+        "services": attr.label_list(
+            cfg = platform_transition,
+            providers = [ServiceDbInfo],
+            doc = "service_db targets whose services' kernel fragments are applied after fragments.",
+        ),
+        "platform": attr.label(doc = "The device's platform, to analyse services for (required with services)."),
+        "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
         "_script": attr.label(default = ":kernel_config.sh", executable = True, cfg = "exec", allow_single_file = True),
         "_checker": attr.label(default = "//tools/kconfig-check", executable = True, cfg = "exec"),
     }),

@@ -1,5 +1,6 @@
 """The package rules: one action builds a C package into a staging tree."""
 
+load("//rules/rootfs:providers.bzl", "FsInfo")
 load(":providers.bzl", "PkgInfo")
 
 GCC_TOOLCHAIN_TYPE = "//toolchains:gcc_toolchain_type"
@@ -80,11 +81,39 @@ def _package_impl(ctx, bootstrap):
         mnemonic = "PkgBuild",
         progress_message = "Building package %s for %s" % (ctx.label, gcc.triple),
     )
+    fs = _rootfs_fragment(ctx, gcc, staging)
     return [
         DefaultInfo(files = depset([staging, manifest] + binaries.values())),
-        PkgInfo(name = ctx.label.name, staging = staging, manifest = manifest, binaries = binaries),
-        OutputGroupInfo(binaries = depset(binaries.values())),
+        PkgInfo(name = ctx.label.name, staging = staging, manifest = manifest, binaries = binaries, rootfs = fs),
+        fs,
+        OutputGroupInfo(binaries = depset(binaries.values()), rootfs = fs.files),
     ]
+
+def _rootfs_fragment(ctx, gcc, staging):
+    """Returns the FsInfo fragment of the package's files for a root filesystem.
+
+    The files of the staging tree that are not excluded, ELF files stripped.
+    """
+    tree = ctx.actions.declare_directory(ctx.label.name + "/rootfs")
+    frag = ctx.actions.declare_file(ctx.label.name + "/rootfs.json")
+    args = ctx.actions.args()
+    args.add("pkg")
+    args.add("-origin", str(ctx.label))
+    args.add("-staging", staging.path)
+    args.add("-out", tree.path)
+    args.add("-o", frag)
+    args.add("-strip", gcc.prefix + "strip")
+    args.add_all(ctx.attr.rootfs_exclude, before_each = "-exclude")
+    args.add_all(["%s=%s" % (k, v) for k, v in sorted(ctx.attr.rootfs_links.items())], before_each = "-links")
+    ctx.actions.run(
+        executable = ctx.executable._rootfs,
+        arguments = [args],
+        inputs = [staging],
+        outputs = [tree, frag],
+        mnemonic = "RootfsPkg",
+        progress_message = "Selecting and stripping the files of %s for a root filesystem" % ctx.label,
+    )
+    return FsInfo(manifest = frag, files = depset([tree]))
 
 def _pkg_build_impl(ctx):
     return _package_impl(ctx, bootstrap = False)
@@ -102,6 +131,12 @@ _ATTRS = {
     "copts": attr.string_list(doc = "More flags for every compile, after the toolchain's."),
     "binaries": attr.string_list(doc = "Install paths (e.g. usr/sbin/dropbear) to export as files of their own; the build fails when one is missing."),
     "source_date_epoch": attr.int(default = 1704067200, doc = "SOURCE_DATE_EPOCH of the build: the time a package may write into its outputs."),
+    "rootfs_exclude": attr.string_list(
+        default = ["include/**", "usr/include/**", "*.a", "*.la", "*.o", "lib/pkgconfig/**", "usr/lib/pkgconfig/**", "share/man/**", "usr/share/man/**", "share/doc/**", "usr/share/doc/**", "share/info/**", "usr/share/info/**"],
+        doc = "Staging paths left out of a root filesystem: DIR/** is a directory, a glob without / matches base names. The default leaves out headers, static libraries and documentation.",
+    ),
+    "rootfs_links": attr.string_dict(doc = "{LIST: TARGET}: each absolute path listed in the staging file LIST (one a line, e.g. busybox.links) becomes a symlink to TARGET in a root filesystem."),
+    "_rootfs": attr.label(default = "//tools/rootfs", executable = True, cfg = "exec"),
     "_build_sh": attr.label(default = "//rules/pkg/private:build.sh", executable = True, cfg = "exec", allow_single_file = True),
 }
 

@@ -5,7 +5,10 @@ load(":providers.bzl", "PkgInfo")
 def _platform_transition_impl(_settings, attr):
     return {"//command_line_option:platforms": str(attr.platform)}
 
-_platform_transition = transition(
+# Builds an attribute's targets for the platform named by the rule's own
+# `platform` attribute (rules that use it also need
+# _allowlist_function_transition).
+platform_transition = transition(
     implementation = _platform_transition_impl,
     inputs = [],
     outputs = ["//command_line_option:platforms"],
@@ -43,7 +46,7 @@ into one directory named after the target: the staging tree of each package
 Tests on the host use it to get device binaries: the copies keep builds for
 different platforms apart in the runfiles.""",
     attrs = {
-        "srcs": attr.label_list(cfg = _platform_transition, mandatory = True, doc = "Targets to build for platform."),
+        "srcs": attr.label_list(cfg = platform_transition, mandatory = True, doc = "Targets to build for platform."),
         "platform": attr.label(mandatory = True, doc = "The platform to build srcs for."),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",

@@ -31,5 +31,6 @@ PkgInfo = provider(
         "staging": "File: directory (tree artifact) laid out as the root filesystem (bin/, sbin/, lib/, include/, ...)",
         "manifest": "File: text file, one installed file a line: '<kind> <mode> <path>', kind is elf, file or link",
         "binaries": "dict: install path (e.g. bin/busybox) to File, the binaries named in the rule's binaries attribute",
+        "rootfs": "FsInfo: the files of the package that go into a root filesystem (stripped; headers, static libraries and docs left out); the target also provides it",
     },
 )

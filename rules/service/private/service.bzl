@@ -1,24 +1,8 @@
 """Implementation of the longrun, oneshot and bundle rules and service_db."""
 
+load("//rules/rootfs:providers.bzl", "FsInfo")
+load(":providers.bzl", "ServiceDbInfo", "ServiceInfo")
 load(":validate.bzl", "service_name_error")
-
-ServiceInfo = provider(
-    doc = """A service in s6-rc source format, with everything it needs.
-
-Each service target writes its s6-rc source directory (a directory named
-after the service, inside `srcdir`) at build time; service_db compiles the
-transitive closure with //tools:svc-compile.""",
-    fields = {
-        "name": "The service's name on the device (string).",
-        "type": "\"longrun\", \"oneshot\" or \"bundle\".",
-        "srcdir": "Path (from the exec root) of the directory that holds this service's source directory.",
-        "files": "depset of the files of this service's source directory.",
-        "transitive_srcdirs": "depset of `srcdir` of this service and every service it needs.",
-        "transitive_files": "depset of the source files of this service and every service it needs.",
-        "kernel_fragments": "depset of kernel config fragments the services need.",
-        "packages": "depset of the package targets the services need in the image.",
-    },
-)
 
 def _fail(attr, msg):
     fail("attribute %s: %s" % (attr, msg))
@@ -178,15 +162,6 @@ bundle = rule(
     }),
 )
 
-ServiceDbInfo = provider(
-    doc = "A compiled service database and what its services need from the image.",
-    fields = {
-        "db": "The compiled database file (svc-compile output).",
-        "kernel_fragments": "depset of kernel config fragments the services need.",
-        "packages": "depset of package targets the services need.",
-    },
-)
-
 def _service_db_impl(ctx):
     # The boot bundle: the services listed, and through them their deps.
     default = ctx.label.name + ".s6/default"
@@ -211,8 +186,19 @@ def _service_db_impl(ctx):
         mnemonic = "SvcCompile",
         progress_message = "Compiling services of %s" % ctx.label,
     )
+
+    # In a root filesystem, the database is where init reads it.
+    frag = ctx.actions.declare_file(ctx.label.name + ".fs.json")
+    ctx.actions.write(frag, json.encode([{
+        "path": "/etc/svc/db",
+        "type": "file",
+        "mode": 0o644,
+        "source": ctx.outputs.db.path,
+        "origin": str(ctx.label),
+    }]) + "\n")
     return [
         DefaultInfo(files = depset([ctx.outputs.db])),
+        FsInfo(manifest = frag, files = depset([ctx.outputs.db])),
         ServiceDbInfo(
             db = ctx.outputs.db,
             kernel_fragments = depset(transitive = [i.kernel_fragments for i in infos]),

@@ -1,0 +1,143 @@
+"""firmware: a whole system for a device, from its facts and a configuration.
+
+    load("//rules/firmware:defs.bzl", "firmware")
+
+    firmware(
+        name = "image",
+        device = ":device",
+        platform = PLATFORM,
+        hostname = "qemu",
+        kernel_fragments = [...],
+        services = ["//userland/busybox:ntpd"],
+    )
+
+makes, in the device's package:
+
+| target | what |
+| --- | --- |
+| `kernel` (+ `kernel_config`, `kernel_menuconfig`) | the kernel: the device's fragments, then those the services ask for |
+| `services` | the service database: the base services and `services`, with everything they depend on |
+| `etc` | /etc from the attributes (hostname, hosts, users, groups) |
+| `rootfs` | squashfs: init, busybox, `packages`, what the services need, /etc, the database |
+| `manifest`, `size_report` | the root filesystem's manifest (JSON) and size report |
+| `<name>` | the device's output: for a QEMU device the image with its run script (`vm` runs it) |
+
+See docs/rootfs.md.
+"""
+
+load("//rules/firmware/private:vm.bzl", _vm_image = "vm_image")
+load("//rules/kernel:defs.bzl", "kernel")
+load("//rules/rootfs:defs.bzl", "rootfs", "system_files")
+load("//rules/service:defs.bzl", "service_db")
+
+vm_image = _vm_image
+
+# What every image has: init and its service manager, busybox, and the base
+# services (loopback, hostname, mounts, syslogd + klogd).
+BASE_FRAGMENTS = [
+    "//userland/init:rootfs",
+    "//userland/busybox",
+]
+
+BASE_SERVICES = ["//userland/init:base"]
+
+def firmware(
+        name,
+        device,
+        platform,
+        hostname,
+        kernel_fragments,
+        kernel_images = [],
+        dts = [],
+        dts_srcs = [],
+        services = [],
+        controlled_services = [],
+        packages = [],
+        users = None,
+        groups = None,
+        hosts = {},
+        output = "vm",
+        visibility = None):
+    """A device's system: kernel, services, rootfs, manifest and the default output.
+
+    Args:
+      name: the default output's name (usually "image").
+      device: the device_info target.
+      platform: the device's platform (the one device_info names; checked).
+      hostname: the host name (/etc/hostname, /etc/hosts).
+      kernel_fragments: the device's kernel config fragments, in order.
+      kernel_images: boot images to build (vmlinux.bin, zImage, Image).
+      dts: the device's own .dts files.
+      dts_srcs: what they include.
+      services: services brought up at boot, besides the base services.
+      controlled_services: services in the database that start on demand.
+      packages: more packages or fragments (FsInfo) for the root filesystem.
+      users: {name: "UID:GID:HOME:SHELL"} (default: root and nobody).
+      groups: {name: "GID[:members]"} (default: root and nogroup).
+      hosts: {IP: [names]} for /etc/hosts.
+      output: "vm" for QEMU devices (name boots with bazel run, alias vm);
+        "none" when the device's package defines its own outputs.
+      visibility: of every target.
+    """
+    service_db(
+        name = "services",
+        services = BASE_SERVICES + services,
+        controlled = controlled_services,
+        visibility = visibility,
+    )
+    kernel(
+        name = "kernel",
+        device = device,
+        fragments = kernel_fragments,
+        images = kernel_images,
+        dts = dts,
+        dts_srcs = dts_srcs,
+        services = [":services"],
+        platform = platform,
+        visibility = visibility,
+    )
+    etc = {"hostname": hostname, "hosts": hosts}
+    if users != None:
+        etc["users"] = users
+    if groups != None:
+        etc["groups"] = groups
+    system_files(
+        name = "etc",
+        visibility = visibility,
+        **etc
+    )
+    rootfs(
+        name = "rootfs",
+        device = device,
+        platform = platform,
+        fragments = BASE_FRAGMENTS + packages + [":etc"],
+        services = [":services"],
+        visibility = visibility,
+    )
+    native.filegroup(
+        name = "manifest",
+        srcs = [":rootfs"],
+        output_group = "manifest",
+        visibility = visibility,
+    )
+    native.filegroup(
+        name = "size_report",
+        srcs = [":rootfs"],
+        output_group = "report",
+        visibility = visibility,
+    )
+    if output == "vm":
+        vm_image(
+            name = name,
+            device = device,
+            kernel = ":kernel",
+            rootfs = ":rootfs",
+            visibility = visibility,
+        )
+        native.alias(
+            name = "vm",
+            actual = name,
+            visibility = visibility,
+        )
+    elif output != "none":
+        fail("firmware %s: output %r: want \"vm\" or \"none\"" % (name, output))

@@ -1,0 +1,316 @@
+// Package qemu boots //devices/qemu:image in QEMU and checks the running
+// system over the serial console: the default services are up, a killed
+// longrun comes back, /etc/hosts and the host name are as configured, the
+// logs work, and poweroff makes QEMU exit.
+package qemu
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"bazwrt/tests/runfiles"
+	"bazwrt/tools/vm"
+	"bazwrt/tools/vm/vmtest"
+	"bazwrt/userland/init/svcdb"
+	"bazwrt/userland/init/svcsrc"
+)
+
+var (
+	kernel   = flag.String("kernel", "", "rootpath of the kernel")
+	rootfs   = flag.String("rootfs", "", "rootpath of the squashfs root filesystem")
+	services = flag.String("services", "", "rootpath of the image's compiled service database")
+	hosts    = flag.String("hosts", "", "rootpath of the image's /etc/hosts")
+	hostname = flag.String("hostname", "", "the host name the image is configured with")
+)
+
+// console reads the serial console in the background and runs shell
+// commands on it.
+type console struct {
+	t    *testing.T
+	conn net.Conn
+	mu   sync.Mutex
+	buf  bytes.Buffer // everything read so far
+	done chan struct{}
+	seq  int
+}
+
+func newConsole(t *testing.T, conn net.Conn) *console {
+	c := &console{t: t, conn: conn, done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		b := make([]byte, 4096)
+		for {
+			n, err := conn.Read(b)
+			c.mu.Lock()
+			c.buf.Write(b[:n])
+			c.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return c
+}
+
+func (c *console) text() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.String()
+}
+
+// waitFor waits until re matches the output after position from, and
+// returns the match's end.
+func (c *console) waitFor(from int, re *regexp.Regexp, timeout time.Duration) ([]string, int, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		s := c.text()
+		if from > len(s) {
+			from = len(s)
+		}
+		if loc := re.FindStringSubmatchIndex(s[from:]); loc != nil {
+			var groups []string
+			for i := 0; i < len(loc); i += 2 {
+				if loc[i] >= 0 {
+					groups = append(groups, s[from+loc[i]:from+loc[i+1]])
+				} else {
+					groups = append(groups, "")
+				}
+			}
+			return groups, from + loc[1], nil
+		}
+		if time.Now().After(deadline) {
+			return nil, 0, fmt.Errorf("timed out after %v waiting for %q; console output since:\n%s", timeout, re, tail(s[from:], 3000))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+// run runs a shell command on the console and returns its output and exit
+// status. The markers are split in the command so that the terminal's echo
+// of the command line never matches them.
+func (c *console) run(cmd string) (string, int) {
+	c.t.Helper()
+	c.seq++
+	tag := fmt.Sprintf("%d", c.seq)
+	from := len(c.text())
+	line := fmt.Sprintf("echo '@@BEG''IN %s'; %s; echo \"@@EN\"\"D %s $?\"\n", tag, cmd, tag)
+	if _, err := c.conn.Write([]byte(line)); err != nil {
+		c.t.Fatalf("console write: %v", err)
+	}
+	re := regexp.MustCompile(`(?s)@@BEGIN ` + tag + `\r?\n(.*?)@@END ` + tag + ` (\d+)`)
+	m, _, err := c.waitFor(from, re, 30*time.Second)
+	if err != nil {
+		c.t.Fatalf("%s: %v", cmd, err)
+	}
+	var code int
+	fmt.Sscan(m[2], &code)
+	return strings.ReplaceAll(m[1], "\r\n", "\n"), code
+}
+
+// must runs cmd and fails the test unless it exits 0.
+func (c *console) must(cmd string) string {
+	c.t.Helper()
+	out, code := c.run(cmd)
+	if code != 0 {
+		c.t.Fatalf("%s: exit %d:\n%s", cmd, code, out)
+	}
+	return out
+}
+
+// defaultServices is every atomic service the default bundle brings up:
+// its contents and everything they depend on.
+func defaultServices(t *testing.T, file string) []string {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := svcdb.Decode(b)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	def := db.Lookup(svcdb.DefaultBundle)
+	if def == nil {
+		t.Fatalf("%s: no %q bundle", file, svcdb.DefaultBundle)
+	}
+	seen := map[string]bool{}
+	var visit func(string)
+	visit = func(n string) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		s := db.Lookup(n)
+		if s == nil {
+			t.Fatalf("%s: unknown service %q", file, n)
+		}
+		for _, d := range s.Deps {
+			visit(d)
+		}
+	}
+	for _, n := range def.Contents {
+		visit(n)
+	}
+	var out []string
+	for n := range seen {
+		if s := db.Lookup(n); s.Type != svcsrc.Bundle {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestSmoke(t *testing.T) {
+	if _, err := exec.LookPath("qemu-system-mips"); err != nil {
+		t.Fatalf("%v: install the Debian package qemu-system-mips", err)
+	}
+	want := defaultServices(t, runfiles.Path(t, *services))
+	// The base services of every image must be among them.
+	for _, base := range []string{"loopback", "hostname", "mounts", "syslogd", "klogd"} {
+		if !slices.Contains(want, base) {
+			t.Errorf("base service %q is not in the default bundle %v", base, want)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	start := time.Now()
+	v, err := vm.Start(ctx, vm.Config{
+		Kernel:   runfiles.Path(t, *kernel),
+		Rootfs:   runfiles.Path(t, *rootfs),
+		Dir:      t.TempDir(),
+		PortBase: vmtest.PortBase(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Kill()
+	conn, err := v.Console()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := newConsole(t, conn)
+
+	// init says when the default bundle is up (or what failed).
+	m, _, err := c.waitFor(0, regexp.MustCompile(`init: "default" (is up|is not fully up:[^\n]*)`), 150*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m[1] != "is up" {
+		t.Fatalf("default bundle: %s\n%s", m[1], tail(c.text(), 3000))
+	}
+	t.Logf("boot to all services up: %.1f s (QEMU start to init's message)", time.Since(start).Seconds())
+
+	up := strings.Fields(c.must("rc list up"))
+	slices.Sort(up)
+	for _, s := range want {
+		if !slices.Contains(up, s) {
+			t.Errorf("service %q of the default bundle is not up; rc list up: %v", s, up)
+		}
+	}
+
+	// A killed longrun comes back with a new pid.
+	pid := strings.TrimSpace(c.must("pidof syslogd"))
+	if pid == "" {
+		t.Fatal("no syslogd process")
+	}
+	c.must("kill -9 " + pid)
+	killed := time.Now()
+	// The supervisor restarts it after 1 s. The deadline is generous: when
+	// the host is loaded, QEMU's emulated MIPS timer (a 32-bit counter that
+	// wraps every 12.9 s) can delay the guest's timers by one wrap.
+	var again string
+	for time.Since(killed) < 40*time.Second {
+		out, _ := c.run("pidof syslogd")
+		if again = strings.TrimSpace(out); again != "" && again != pid {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if again == "" || again == pid {
+		log, _ := c.run("cat /run/uncaught-logs/current; ps")
+		t.Fatalf("syslogd (pid %s) killed: not restarted in %v (pidof: %q); init's log:\n%s", pid, time.Since(killed).Round(time.Second), again, log)
+	}
+	t.Logf("killed syslogd back after %.1f s", time.Since(killed).Seconds())
+	st := c.must("rc status syslogd")
+	if !regexp.MustCompile(`state=(up|ready)`).MatchString(st) || strings.Contains(st, "restarts=0") {
+		t.Errorf("rc status syslogd after the kill: %q, want state=up or ready and a restart counted", st)
+	}
+
+	// /etc/hosts and the host name are what the image was built with.
+	wantHosts, err := os.ReadFile(runfiles.Path(t, *hosts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.must("cat /etc/hosts"); got != string(wantHosts) {
+		t.Errorf("/etc/hosts on the device:\n%s\nwant:\n%s", got, wantHosts)
+	}
+	if !strings.Contains(string(wantHosts), *hostname) {
+		t.Errorf("built /etc/hosts does not name the host %q:\n%s", *hostname, wantHosts)
+	}
+	if got := strings.TrimSpace(c.must("hostname")); got != *hostname {
+		t.Errorf("hostname = %q, want %q", got, *hostname)
+	}
+
+	// syslogd's lines land in its log directory, klogd feeds it the kernel.
+	c.must("logger -t smoke hello-from-the-smoke-test")
+	var log string
+	for i := 0; i < 50; i++ {
+		log, _ = c.run("cat /run/log/syslogd/current")
+		if strings.Contains(log, "hello-from-the-smoke-test") {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(log, "smoke: hello-from-the-smoke-test") {
+		t.Errorf("logger's message is not in /run/log/syslogd/current:\n%s", tail(log, 2000))
+	}
+	if !strings.Contains(log, "kern.") && !strings.Contains(log, "kernel:") {
+		t.Errorf("no kernel messages (klogd) in /run/log/syslogd/current:\n%s", tail(log, 2000))
+	}
+	// The loopback interface is up and /var is the tmpfs of the mounts service.
+	if out := c.must("ip addr show lo"); !strings.Contains(out, "127.0.0.1") || !strings.Contains(out, "UP") {
+		t.Errorf("ip addr show lo:\n%s", out)
+	}
+	// (Kernel messages may land in the middle of a command's output.)
+	if out := c.must("grep ' /var ' /proc/mounts"); !strings.Contains(out, "tmpfs /var tmpfs") {
+		t.Errorf("/var is not a tmpfs: %q", out)
+	}
+
+	// poweroff stops the services and makes QEMU exit.
+	if _, err := conn.Write([]byte("poweroff\n")); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- v.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("QEMU after poweroff: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("QEMU still runs 60 s after poweroff; console:\n%s", tail(c.text(), 3000))
+	}
+	if !strings.Contains(c.text(), "init: shutting down for poweroff") {
+		t.Errorf("init did not log the poweroff:\n%s", tail(c.text(), 2000))
+	}
+}

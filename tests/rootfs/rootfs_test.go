@@ -1,0 +1,261 @@
+// Package rootfs checks the qemu image's root filesystem against its
+// manifest: unsquashfs (Debian's squashfs-tools) lists exactly the manifest,
+// the expected files are there, and writing the image again from the same
+// inputs in other directories gives the same bytes.
+package rootfs
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"bazwrt/tests/runfiles"
+	"bazwrt/tools/fsspec"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var (
+	image      = flag.String("image", "", "rootpath of the squashfs image")
+	manifest   = flag.String("manifest", "", "rootpath of its manifest")
+	mksquashfs = flag.String("mksquashfs", "", "rootpath of //tools:mksquashfs")
+	// The arguments are the rootpaths of the files the manifest's sources
+	// name.
+)
+
+func readManifest(t *testing.T) []fsspec.Entry {
+	t.Helper()
+	f, err := os.Open(runfiles.Path(t, *manifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	entries, err := fsspec.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries
+}
+
+// listing is one line of `unsquashfs -lln`, or the same made from a
+// manifest entry.
+type listing struct {
+	Path, Perm, Owner, Size, Target string
+}
+
+var typeChar = map[fsspec.Type]byte{
+	fsspec.File: '-', fsspec.Dir: 'd', fsspec.Symlink: 'l',
+	fsspec.CharDev: 'c', fsspec.BlockDev: 'b', fsspec.FIFO: 'p',
+}
+
+// perm renders a mode as ls does: drwxr-xr-x, with s/S and t/T.
+func perm(t fsspec.Type, mode uint32) string {
+	b := []byte{typeChar[t]}
+	rwx := "rwxrwxrwx"
+	for i := 0; i < 9; i++ {
+		if mode&(1<<(8-i)) != 0 {
+			b = append(b, rwx[i])
+		} else {
+			b = append(b, '-')
+		}
+	}
+	special := func(bit uint32, pos int, set, unset byte) {
+		if mode&bit != 0 {
+			if b[pos] == '-' {
+				b[pos] = unset
+			} else {
+				b[pos] = set
+			}
+		}
+	}
+	special(0o4000, 3, 's', 'S')
+	special(0o2000, 6, 's', 'S')
+	special(0o1000, 9, 't', 'T')
+	return string(b)
+}
+
+func fromManifest(entries []fsspec.Entry) []listing {
+	var out []listing
+	for _, e := range entries {
+		l := listing{Path: e.Path, Perm: perm(e.Type, e.Mode), Owner: fmt.Sprintf("%d/%d", e.UID, e.GID)}
+		switch e.Type {
+		case fsspec.File:
+			l.Size = fmt.Sprint(e.Size)
+		case fsspec.Symlink:
+			l.Size, l.Target = fmt.Sprint(len(e.Target)), e.Target
+		case fsspec.CharDev, fsspec.BlockDev:
+			l.Size = fmt.Sprintf("%d,%d", e.Major, e.Minor)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+var lineRE = regexp.MustCompile(`^(\S{10}) (\d+/\d+) +(\d+|\d+, *\d+) (\d{4}-\d\d-\d\d \d\d:\d\d) squashfs-root(.*?)(?: -> (.*))?$`)
+
+func fromUnsquashfs(t *testing.T, img string) []listing {
+	t.Helper()
+	out, err := exec.Command("unsquashfs", "-lln", img).Output()
+	if err != nil {
+		t.Fatalf("unsquashfs -lln %s: %v (install the Debian package squashfs-tools)", img, err)
+	}
+	var ls []listing
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		m := lineRE.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("unsquashfs line not understood: %q", line)
+		}
+		if m[4] != "2024-01-01 00:00" {
+			t.Errorf("%s: time %s, want the fixed SOURCE_DATE_EPOCH time 2024-01-01 00:00", m[5], m[4])
+		}
+		l := listing{Path: m[5], Perm: m[1], Owner: m[2], Size: strings.ReplaceAll(m[3], " ", ""), Target: m[6]}
+		if l.Path == "" {
+			l.Path = "/"
+		}
+		if l.Perm[0] == 'd' {
+			l.Size = "" // a squashfs directory's size is its own bookkeeping
+		}
+		ls = append(ls, l)
+	}
+	return ls
+}
+
+func TestUnsquashfsListsManifest(t *testing.T) {
+	want := fromManifest(readManifest(t))
+	got := fromUnsquashfs(t, runfiles.Path(t, *image))
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("unsquashfs -lln (+) differs from the manifest (-):\n%s", diff)
+	}
+}
+
+// The files every image must have, with their kind.
+func TestManifestHasBaseSystem(t *testing.T) {
+	byPath := map[string]fsspec.Entry{}
+	for _, e := range readManifest(t) {
+		byPath[e.Path] = e
+	}
+	for _, w := range []struct {
+		path   string
+		typ    fsspec.Type
+		origin string
+	}{
+		{"/sbin/init", fsspec.File, "//userland/init:rootfs"},
+		{"/sbin/rc", fsspec.Symlink, "//userland/init:rootfs"},
+		{"/sbin/poweroff", fsspec.Symlink, "//userland/init:rootfs"},
+		{"/bin/busybox", fsspec.File, "//userland/busybox:busybox"},
+		{"/bin/sh", fsspec.Symlink, "//userland/busybox:busybox"},
+		{"/sbin/syslogd", fsspec.Symlink, "//userland/busybox:busybox"},
+		{"/etc/svc/db", fsspec.File, "//devices/qemu:services"},
+		{"/etc/hosts", fsspec.File, "//devices/qemu:etc"},
+		{"/etc/passwd", fsspec.File, "//devices/qemu:etc"},
+		{"/etc/group", fsspec.File, "//devices/qemu:etc"},
+		{"/etc/hostname", fsspec.File, "//devices/qemu:etc"},
+		{"/dev/console", fsspec.CharDev, "//devices/qemu:etc"},
+		{"/proc", fsspec.Dir, "//devices/qemu:etc"},
+		{"/tmp", fsspec.Dir, "//devices/qemu:etc"},
+	} {
+		e, ok := byPath[w.path]
+		if !ok {
+			t.Errorf("%s is not in the manifest", w.path)
+			continue
+		}
+		if e.Type != w.typ || e.Origin != w.origin {
+			t.Errorf("%s: %s from %s, want %s from %s", w.path, e.Type, e.Origin, w.typ, w.origin)
+		}
+	}
+	// Nothing a device does not need.
+	for p, e := range byPath {
+		if strings.HasPrefix(p, "/include/") || strings.HasPrefix(p, "/usr/include/") || strings.HasSuffix(p, ".a") || strings.Contains(p, "/man/") {
+			t.Errorf("%s (from %s) is a header, library archive or manual page", p, e.Origin)
+		}
+	}
+}
+
+// The image written again from the same inputs, copied to two other
+// directories, is byte for byte the image Bazel built.
+func TestImageReproducible(t *testing.T) {
+	entries := readManifest(t)
+	built, err := os.ReadFile(runfiles.Path(t, *image))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The manifest names sources by exec path (bazel-out/CONFIG/bin/P);
+	// the runfiles hold them at P.
+	byShort := map[string]string{}
+	for _, rp := range flag.Args() {
+		p := runfiles.Path(t, rp)
+		filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				rel, _ := filepath.Rel(p, f)
+				byShort[filepath.Join(rp, rel)] = f
+			}
+			return nil
+		})
+	}
+	execPath := regexp.MustCompile(`^bazel-out/[^/]+/bin/`)
+	for _, dir := range []string{t.TempDir(), filepath.Join(t.TempDir(), "another", "place")} {
+		var moved []fsspec.Entry
+		for _, e := range entries {
+			if e.Type == fsspec.File {
+				src, ok := byShort[execPath.ReplaceAllString(e.Source, "")]
+				if !ok {
+					t.Fatalf("%s: source %s is not among the inputs", e.Path, e.Source)
+				}
+				data, err := os.ReadFile(src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.Source = filepath.Join(dir, "src", e.Path)
+				os.MkdirAll(filepath.Dir(e.Source), 0o755)
+				if err := os.WriteFile(e.Source, data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			moved = append(moved, e)
+		}
+		var b bytes.Buffer
+		if err := fsspec.Encode(&b, moved); err != nil {
+			t.Fatal(err)
+		}
+		m := filepath.Join(dir, "manifest.json")
+		os.WriteFile(m, b.Bytes(), 0o644)
+		out := filepath.Join(dir, "rootfs.squashfs")
+		cmd := exec.Command(runfiles.Path(t, *mksquashfs), "-manifest", m, "-o", out, "-mkfs-time", "1704067200")
+		cmd.Dir = dir
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("mksquashfs in %s: %v\n%s", dir, err, msg)
+		}
+		again, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(again, built) {
+			t.Errorf("image written in %s (%d bytes) differs from the one Bazel built (%d bytes)", dir, len(again), len(built))
+		}
+	}
+}
+
+func TestPerm(t *testing.T) {
+	for _, tc := range []struct {
+		typ  fsspec.Type
+		mode uint32
+		want string
+	}{
+		{fsspec.Dir, 0o755, "drwxr-xr-x"},
+		{fsspec.Dir, 0o1777, "drwxrwxrwt"},
+		{fsspec.File, 0o4755, "-rwsr-xr-x"},
+		{fsspec.File, 0o2644, "-rw-r-Sr--"},
+		{fsspec.CharDev, 0o600, "crw-------"},
+	} {
+		if got := perm(tc.typ, tc.mode); got != tc.want {
+			t.Errorf("perm(%s, %#o) = %s, want %s", tc.typ, tc.mode, got, tc.want)
+		}
+	}
+}
