@@ -26,13 +26,19 @@ var (
 	image      = flag.String("image", "", "rootpath of the squashfs image")
 	manifest   = flag.String("manifest", "", "rootpath of its manifest")
 	mksquashfs = flag.String("mksquashfs", "", "rootpath of //tools:mksquashfs")
+	glManifest = flag.String("gl_ar750_manifest", "", "rootpath of //devices/gl-ar750:manifest")
 	// The arguments are the rootpaths of the files the manifest's sources
 	// name.
 )
 
 func readManifest(t *testing.T) []fsspec.Entry {
 	t.Helper()
-	f, err := os.Open(runfiles.Path(t, *manifest))
+	return readManifestFile(t, *manifest)
+}
+
+func readManifestFile(t *testing.T, rootpath string) []fsspec.Entry {
+	t.Helper()
+	f, err := os.Open(runfiles.Path(t, rootpath))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,6 +180,43 @@ func TestManifestHasBaseSystem(t *testing.T) {
 	for p, e := range byPath {
 		if strings.HasPrefix(p, "/include/") || strings.HasPrefix(p, "/usr/include/") || strings.HasSuffix(p, ".a") || strings.Contains(p, "/man/") {
 			t.Errorf("%s (from %s) is a header, library archive or manual page", p, e.Origin)
+		}
+	}
+}
+
+// The gl-ar750's vanilla configuration: the packages and files its
+// services need are in the image because the services name them.
+func TestServicesPullInPackages(t *testing.T) {
+	byPath := map[string]fsspec.Entry{}
+	for _, e := range readManifestFile(t, *glManifest) {
+		byPath[e.Path] = e
+	}
+	for _, w := range []struct {
+		path   string
+		typ    fsspec.Type
+		mode   uint32
+		origin string
+	}{
+		{"/usr/sbin/dropbear", fsspec.File, 0o755, "//userland/dropbear:dropbear"},                   // ssh_server
+		{"/usr/bin/dropbearkey", fsspec.File, 0o755, "//userland/dropbear:dropbear"},                 // its host key
+		{"/usr/share/udhcpc/default.script", fsspec.File, 0o755, "//userland/busybox:udhcpc_script"}, // dhcp_client
+		{"/etc/resolv.conf", fsspec.Symlink, 0o777, "//userland/busybox:udhcpc_script"},
+		{"/sbin/udhcpc", fsspec.Symlink, 0o777, "//userland/busybox:busybox"},
+		{"/usr/sbin/ntpd", fsspec.Symlink, 0o777, "//userland/busybox:busybox"}, // ntp_client
+	} {
+		e, ok := byPath[w.path]
+		if !ok {
+			t.Errorf("%s is not in the gl-ar750 image", w.path)
+			continue
+		}
+		if e.Type != w.typ || e.Mode != w.mode || e.Origin != w.origin {
+			t.Errorf("%s: %s %#o from %s, want %s %#o from %s", w.path, e.Type, e.Mode, e.Origin, w.typ, w.mode, w.origin)
+		}
+	}
+	// The qemu image has no such services, and so none of this.
+	for _, e := range readManifest(t) {
+		if e.Path == "/usr/sbin/dropbear" || e.Path == "/usr/share/udhcpc/default.script" {
+			t.Errorf("the qemu image has %s (from %s), which only the gl-ar750's services need", e.Path, e.Origin)
 		}
 	}
 }

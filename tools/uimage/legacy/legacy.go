@@ -34,6 +34,7 @@ const (
 	ArchARM64 = 22
 
 	TypeKernel = 2
+	TypeScript = 6 // a U-Boot script (data: lengths, 0, the script)
 
 	CompNone = 0
 	CompGzip = 1

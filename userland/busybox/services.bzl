@@ -1,0 +1,99 @@
+"""Service templates built on busybox applets, with typed options.
+
+    load("//userland/busybox:services.bzl", "dhcp_client", "interface_address")
+
+    dhcp_client(name = "wan", interface = "eth0")
+    interface_address(name = "lan", interface = "eth1", address = "192.168.8.1/24")
+
+Each is a rule: a bad option fails when Bazel analyses the target, naming
+it and the attribute. The busybox package (and what else the service needs
+on the device) is in the default `packages`; the common attributes of every
+service (deps, kernel_fragments, service_name) are there too.
+"""
+
+load("//rules/rootfs:defs.bzl", "hostname_error")
+load("//rules/service:defs.bzl", "SERVICE_ATTRS", "cidr_error", "ifname_error", "ip_error", "write_service")
+
+def _fail(attr, msg):
+    fail("attribute %s: %s" % (attr, msg))
+
+def _attrs(packages, **extra):
+    a = dict(SERVICE_ATTRS)
+    a["packages"] = attr.label_list(default = packages, doc = "Packages the service needs in the image (default: what it runs).")
+    a.update(extra)
+    return a
+
+def _check_ifname(ctx):
+    err = ifname_error(ctx.attr.interface)
+    if err:
+        _fail("interface", err)
+
+def _dhcp_client_impl(ctx):
+    _check_ifname(ctx)
+    i = ctx.attr.interface
+    run = "ip link set %s up && exec udhcpc -f -S -i %s -s /usr/share/udhcpc/default.script\n" % (i, i)
+    return write_service(ctx, "longrun", {"run": run}, ctx.attr.deps)
+
+dhcp_client = rule(
+    implementation = _dhcp_client_impl,
+    doc = "A DHCP client (busybox udhcpc) that configures an interface, its default route and /run/resolv.conf.",
+    attrs = _attrs(
+        ["//userland/busybox", "//userland/busybox:udhcpc_script"],
+        interface = attr.string(mandatory = True, doc = "The interface, e.g. eth0."),
+    ),
+)
+
+def _interface_address_impl(ctx):
+    _check_ifname(ctx)
+    err = cidr_error(ctx.attr.address)
+    if err:
+        _fail("address", err)
+    i, a = ctx.attr.interface, ctx.attr.address
+    return write_service(ctx, "oneshot", {
+        "up": "ip link set %s up && ip addr add %s dev %s\n" % (i, a, i),
+        "down": "ip addr del %s dev %s\n" % (a, i),
+    }, ctx.attr.deps)
+
+interface_address = rule(
+    implementation = _interface_address_impl,
+    doc = "A static address on an interface, which is brought up.",
+    attrs = _attrs(
+        ["//userland/busybox"],
+        interface = attr.string(mandatory = True, doc = "The interface, e.g. eth1."),
+        address = attr.string(mandatory = True, doc = "The address and prefix, e.g. 192.168.8.1/24."),
+    ),
+)
+
+def _ip_forwarding_impl(ctx):
+    keys = ["net.ipv4.ip_forward"] + (["net.ipv6.conf.all.forwarding"] if ctx.attr.ipv6 else [])
+    return write_service(ctx, "oneshot", {
+        "up": " && ".join(["sysctl -w %s=1" % k for k in keys]) + "\n",
+        "down": " && ".join(["sysctl -w %s=0" % k for k in keys]) + "\n",
+    }, ctx.attr.deps)
+
+ip_forwarding = rule(
+    implementation = _ip_forwarding_impl,
+    doc = "Routes packets between interfaces (IPv4, and IPv6 unless ipv6 = False).",
+    attrs = _attrs(
+        ["//userland/busybox"],
+        ipv6 = attr.bool(default = True, doc = "Forward IPv6 too."),
+    ),
+)
+
+def _ntp_client_impl(ctx):
+    if not ctx.attr.servers:
+        _fail("servers", "want at least one NTP server")
+    for s in ctx.attr.servers:
+        if ip_error(s) and hostname_error(s):
+            _fail("servers", "want host names or IP addresses, got %r" % s)
+    run = "exec ntpd -n %s\n" % " ".join(["-p " + s for s in ctx.attr.servers])
+    return write_service(ctx, "longrun", {"run": run}, ctx.attr.deps)
+
+ntp_client = rule(
+    implementation = _ntp_client_impl,
+    doc = "Keeps the clock with busybox ntpd.",
+    attrs = _attrs(
+        ["//userland/busybox"],
+        servers = attr.string_list(doc = "NTP servers: host names or IP addresses."),
+    ),
+)
