@@ -129,7 +129,14 @@ func TestELFPolicy(t *testing.T) {
 				}
 			}
 			// Every package is there, and nothing unexpected is checked.
-			want := []string{"busybox/bin/busybox", "floattest/bin/floattest"}
+			want := []string{
+				"busybox/bin/busybox",
+				"dnsmasq/usr/sbin/dnsmasq",
+				"dropbear/usr/bin/dbclient",
+				"dropbear/usr/bin/dropbearkey",
+				"dropbear/usr/sbin/dropbear",
+				"floattest/bin/floattest",
+			}
 			if diff := cmp.Diff(want, names); diff != "" {
 				t.Errorf("ELF files (-want +got):\n%s", diff)
 			}
@@ -169,6 +176,37 @@ func TestBusyboxRuns(t *testing.T) {
 				if !have[a] {
 					t.Errorf("busybox has no %s applet", a)
 				}
+			}
+		})
+	}
+}
+
+// dropbear and dnsmasq run on the device's CPU: dropbearkey makes and reads
+// back an ed25519 key (the SSH server's host key), dnsmasq checks a
+// configuration.
+func TestDaemonsRun(t *testing.T) {
+	for _, p := range built(t) {
+		t.Run(p.name, func(t *testing.T) {
+			dir := runfiles.Path(t, *dirs[p.name])
+			key := filepath.Join(t.TempDir(), "ed25519")
+			keygen := filepath.Join(dir, "dropbear/usr/bin/dropbearkey")
+			out, err := qemuCommand(t, p.qemu, keygen, "-t", "ed25519", "-f", key).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "ssh-ed25519 AAAA") {
+				t.Errorf("dropbearkey -t ed25519: %v\n%s", err, out)
+			}
+			pub, err := qemuCommand(t, p.qemu, keygen, "-y", "-f", key).CombinedOutput()
+			if err != nil || !strings.Contains(string(pub), "ssh-ed25519 AAAA") {
+				t.Errorf("dropbearkey -y: %v\n%s", err, pub)
+			}
+			out, err = qemuCommand(t, p.qemu, filepath.Join(dir, "dropbear/usr/sbin/dropbear"), "-V").CombinedOutput()
+			if !strings.Contains(string(out), "Dropbear v2025.89") {
+				t.Errorf("dropbear -V: %v\n%s", err, out)
+			}
+			conf := filepath.Join(t.TempDir(), "dnsmasq.conf")
+			os.WriteFile(conf, []byte("interface=lan\ndhcp-range=192.168.8.100,192.168.8.200,12h\n"), 0o644)
+			out, err = qemuCommand(t, p.qemu, filepath.Join(dir, "dnsmasq/usr/sbin/dnsmasq"), "--test", "-C", conf).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "syntax check OK") {
+				t.Errorf("dnsmasq --test: %v\n%s", err, out)
 			}
 		})
 	}
