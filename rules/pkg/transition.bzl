@@ -2,6 +2,7 @@
 by the rule's own `platform` attribute (the rule also needs the attribute
 _allowlist_function_transition)."""
 
-load("//rules/pkg/private:platform.bzl", _platform_transition = "platform_transition")
+load("//rules/pkg/private:platform.bzl", _check_platform = "check_platform", _platform_transition = "platform_transition")
 
 platform_transition = _platform_transition
+check_platform = _check_platform

@@ -307,10 +307,7 @@ func TestSmoke(t *testing.T) {
 	}
 
 	// /etc/hosts and the host name are what the image was built with.
-	wantHosts, err := os.ReadFile(runfiles.Path(t, *hosts))
-	if err != nil {
-		t.Fatal(err)
-	}
+	wantHosts := runfiles.Read(t, *hosts)
 	if got := c.must("cat /etc/hosts"); got != string(wantHosts) {
 		t.Errorf("/etc/hosts on the device:\n%s\nwant:\n%s", got, wantHosts)
 	}

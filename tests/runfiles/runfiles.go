@@ -20,3 +20,14 @@ func Path(t testing.TB, rootpath string) string {
 	}
 	return filepath.Join(os.Getenv("TEST_SRCDIR"), os.Getenv("TEST_WORKSPACE"), rootpath)
 }
+
+// Read returns the content of the data file at a $(rootpath ...) value,
+// failing the test when it cannot be read.
+func Read(t testing.TB, rootpath string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(Path(t, rootpath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

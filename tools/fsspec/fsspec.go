@@ -86,6 +86,36 @@ func (e Entry) String() string {
 	return fmt.Sprintf("manifest entry %d (%s)", e.index+1, e.Path)
 }
 
+// LsMode renders the entry's type and mode as ls -l (and unsquashfs -ll)
+// does: drwxr-xr-x, -rwsr-xr-x, drwxrwxrwt. Tests compare listings of
+// written images with it.
+func (e Entry) LsMode() string {
+	b := []byte{lsType[e.Type]}
+	for i := 0; i < 9; i++ {
+		if e.Mode&(1<<(8-i)) != 0 {
+			b = append(b, "rwxrwxrwx"[i])
+		} else {
+			b = append(b, '-')
+		}
+	}
+	for _, s := range []struct {
+		bit        uint32
+		pos        int
+		set, unset byte
+	}{{0o4000, 3, 's', 'S'}, {0o2000, 6, 's', 'S'}, {0o1000, 9, 't', 'T'}} {
+		if e.Mode&s.bit != 0 {
+			if b[s.pos] == '-' {
+				b[s.pos] = s.unset
+			} else {
+				b[s.pos] = s.set
+			}
+		}
+	}
+	return string(b)
+}
+
+var lsType = map[Type]byte{File: '-', Dir: 'd', Symlink: 'l', CharDev: 'c', BlockDev: 'b', FIFO: 'p'}
+
 // MaxNameLen is the longest file name: Linux's NAME_MAX. Squashfs could
 // store 256 bytes, but no other Linux file system could take such a name
 // (unsquashfs fails to extract it).

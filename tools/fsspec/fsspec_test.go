@@ -62,3 +62,21 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestLsMode(t *testing.T) {
+	for _, tc := range []struct {
+		typ  Type
+		mode uint32
+		want string
+	}{
+		{Dir, 0o755, "drwxr-xr-x"},
+		{Dir, 0o1777, "drwxrwxrwt"},
+		{File, 0o4755, "-rwsr-xr-x"},
+		{File, 0o2644, "-rw-r-Sr--"},
+		{CharDev, 0o600, "crw-------"},
+	} {
+		if got := (Entry{Type: tc.typ, Mode: tc.mode}).LsMode(); got != tc.want {
+			t.Errorf("LsMode of %s %#o = %s, want %s", tc.typ, tc.mode, got, tc.want)
+		}
+	}
+}

@@ -177,30 +177,6 @@ func list(t *testing.T, image string) map[string]listing {
 	return got
 }
 
-// modeString is ls's rendering of a mode.
-func modeString(typ fsspec.Type, mode uint32) string {
-	b := []byte("?rwxrwxrwx")
-	b[0] = map[fsspec.Type]byte{fsspec.File: '-', fsspec.Dir: 'd', fsspec.Symlink: 'l', fsspec.CharDev: 'c', fsspec.BlockDev: 'b', fsspec.FIFO: 'p'}[typ]
-	for i := range 9 {
-		if mode&(1<<(8-i)) == 0 {
-			b[i+1] = '-'
-		}
-	}
-	special := func(bit uint32, pos int, set, unset byte) {
-		if mode&bit != 0 {
-			if b[pos] == '-' {
-				b[pos] = unset
-			} else {
-				b[pos] = set
-			}
-		}
-	}
-	special(0o4000, 3, 's', 'S')
-	special(0o2000, 6, 's', 'S')
-	special(0o1000, 9, 't', 'T')
-	return string(b)
-}
-
 func want(t *testing.T, tr *tree) map[string]listing {
 	t.Helper()
 	entries := append([]fsspec.Entry(nil), tr.entries...)
@@ -215,7 +191,7 @@ func want(t *testing.T, tr *tree) map[string]listing {
 	}
 	w := map[string]listing{}
 	for _, e := range entries {
-		l := listing{Mode: modeString(e.Type, e.Mode), Owner: fmt.Sprintf("%d/%d", e.UID, e.GID)}
+		l := listing{Mode: e.LsMode(), Owner: fmt.Sprintf("%d/%d", e.UID, e.GID)}
 		switch e.Type {
 		case fsspec.File:
 			l.Size = strconv.Itoa(len(tr.contents[e.Path]))

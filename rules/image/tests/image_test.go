@@ -51,19 +51,10 @@ type device struct {
 	AppendDTB           bool   `json:"append_dtb"`
 }
 
-func read(t *testing.T, rootpath string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(runfiles.Path(t, rootpath))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func facts(t *testing.T) device {
 	t.Helper()
 	var d device
-	if err := json.Unmarshal(read(t, *deviceFile), &d); err != nil {
+	if err := json.Unmarshal(runfiles.Read(t, *deviceFile), &d); err != nil {
 		t.Fatalf("%s: %v", *deviceFile, err)
 	}
 	if d.UImageArch != "mips" {
@@ -121,9 +112,9 @@ func dts(t *testing.T, dtb string) string {
 
 func TestFlashImage(t *testing.T) {
 	d := facts(t)
-	img := read(t, *firmwareFile)
-	uimage := read(t, *uimageFile)
-	rootfs := read(t, *rootfsFile)
+	img := runfiles.Read(t, *firmwareFile)
+	uimage := runfiles.Read(t, *uimageFile)
+	rootfs := runfiles.Read(t, *rootfsFile)
 	kp := d.KernelPartitionSize
 
 	if want := alignUp(kp+len(rootfs), d.EraseBlock); len(img) != want {
@@ -171,7 +162,7 @@ reset
 		}
 	}
 	manifest, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil || !bytes.Equal(manifest, read(t, *manifestFile)) {
+	if err != nil || !bytes.Equal(manifest, runfiles.Read(t, *manifestFile)) {
 		t.Errorf("manifest.json is not the rootfs manifest (%v)", err)
 	}
 }
@@ -183,7 +174,7 @@ func biggest(t *testing.T, by string) string {
 		Path, Type, Origin string
 		Size               int
 	}
-	if err := json.Unmarshal(read(t, *manifestFile), &entries); err != nil {
+	if err := json.Unmarshal(runfiles.Read(t, *manifestFile), &entries); err != nil {
 		t.Fatal(err)
 	}
 	sums := map[string]int{}
@@ -210,7 +201,7 @@ func biggest(t *testing.T, by string) string {
 // partition one erase block too small.
 func TestFlashOverflow(t *testing.T) {
 	d := facts(t)
-	img := read(t, *firmwareFile)
+	img := runfiles.Read(t, *firmwareFile)
 	small := len(img) - d.EraseBlock
 	out, err := exec.Command(runfiles.Path(t, *fwimage), "flash",
 		"-kernel", runfiles.Path(t, *uimageFile),
@@ -233,7 +224,7 @@ func TestFlashOverflow(t *testing.T) {
 func TestTftpbootImage(t *testing.T) {
 	d := facts(t)
 	dir := runfiles.Path(t, *tftpbootDir)
-	rootfs := read(t, *rootfsFile)
+	rootfs := runfiles.Read(t, *rootfsFile)
 	dtbName := filepath.Base(*dtbFile)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -288,7 +279,7 @@ func TestTftpbootImage(t *testing.T) {
 	}
 	// Nothing else changed: without the reserved-memory node and with the
 	// DTS's bootargs, it is the kernel's DTB again, byte for byte.
-	orig := read(t, *dtbFile)
+	orig := runfiles.Read(t, *dtbFile)
 	otree, err := fdt.Decode(orig)
 	if err != nil {
 		t.Fatal(err)
@@ -301,7 +292,7 @@ func TestTftpbootImage(t *testing.T) {
 		t.Errorf("%s differs from the kernel's in more than /reserved-memory and bootargs", dtbName)
 	}
 
-	h, payload, err := legacy.Decode(read(t, filepath.Join(*tftpbootDir, "uImage")))
+	h, payload, err := legacy.Decode(runfiles.Read(t, filepath.Join(*tftpbootDir, "uImage")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,14 +303,14 @@ func TestTftpbootImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := read(t, *imageFile)
+	want := runfiles.Read(t, *imageFile)
 	if d.AppendDTB {
 		want = append(want, dtb...)
 	}
 	if !bytes.Equal(plain, want) {
 		t.Errorf("uImage payload is %d bytes, want vmlinux.bin with the patched DTB appended (%d)", len(plain), len(want))
 	}
-	if !bytes.Equal(read(t, filepath.Join(*tftpbootDir, "rootfs.squashfs")), rootfs) {
+	if !bytes.Equal(runfiles.Read(t, filepath.Join(*tftpbootDir, "rootfs.squashfs")), rootfs) {
 		t.Error("rootfs.squashfs differs from the rootfs")
 	}
 

@@ -1,6 +1,6 @@
 """kernel_config, kernel_build and kernel_menuconfig."""
 
-load("//rules/pkg:transition.bzl", "platform_transition")
+load("//rules/pkg:transition.bzl", "check_platform", "platform_transition")
 load("//rules/service:providers.bzl", "ServiceDbInfo")
 load(":providers.bzl", "DeviceInfo", "KernelConfigInfo", "KernelInfo")
 
@@ -15,8 +15,7 @@ def _kernel_config_impl(ctx):
     # (the check fails instead).
     fragments = list(ctx.files.fragments)
     if ctx.attr.services:
-        if not ctx.attr.platform or ctx.attr.platform.label != dev.platform:
-            fail("attribute platform: want the device's platform %s with services, got %s" % (dev.platform, ctx.attr.platform.label if ctx.attr.platform else "none"))
+        check_platform(ctx.attr.platform, dev.platform, dev.name)
         for t in ctx.attr.services:
             for f in t[ServiceDbInfo].kernel_fragments.to_list():
                 if f not in fragments:

@@ -8,6 +8,23 @@ def _platform_transition_impl(_settings, attr):
 # Builds an attribute's targets for the platform named by the rule's own
 # `platform` attribute (rules that use it also need
 # _allowlist_function_transition).
+def check_platform(platform, device_platform, device_name):
+    """Fails unless a rule's platform attribute names the device's platform.
+
+    Rules that build for a device through platform_transition take the
+    platform as an attribute (a transition cannot read providers) and the
+    device's facts as DeviceInfo; both are stated in the device's package
+    and must agree.
+
+    Args:
+      platform: the rule's platform attribute (a Target, or None).
+      device_platform: DeviceInfo.platform, a Label.
+      device_name: DeviceInfo.name, for the message.
+    """
+    got = platform.label if platform else None
+    if got != device_platform:
+        fail("attribute platform: %s, but device %s is built for %s" % (got, device_name, device_platform))
+
 platform_transition = transition(
     implementation = _platform_transition_impl,
     inputs = [],

@@ -1,28 +1,13 @@
 """rootfs: fragments merged into a manifest and written as squashfs."""
 
 load("//rules/kernel:providers.bzl", "DeviceInfo")
-load("//rules/pkg:transition.bzl", "platform_transition")
+load("//rules/pkg:transition.bzl", "check_platform", "platform_transition")
 load("//rules/service:providers.bzl", "ServiceDbInfo")
 load(":providers.bzl", "FsInfo", "RootfsInfo")
 
-def check_platform(ctx):
-    """Fails unless the rule's platform is the device's.
-
-    Both are stated in the device's package, and must agree.
-
-    Args:
-      ctx: the context of a rule with device and platform attributes.
-
-    Returns:
-      The device's DeviceInfo.
-    """
-    dev = ctx.attr.device[DeviceInfo]
-    if ctx.attr.platform.label != dev.platform:
-        fail("attribute platform: %s, but device %s is built for %s" % (ctx.attr.platform.label, dev.name, dev.platform))
-    return dev
-
 def _rootfs_impl(ctx):
-    check_platform(ctx)
+    dev = ctx.attr.device[DeviceInfo]
+    check_platform(ctx.attr.platform, dev.platform, dev.name)
     infos = [t[FsInfo] for t in ctx.attr.fragments]
     if len(ctx.attr.services) > 1:
         fail("attribute services: want one service_db, got %d" % len(ctx.attr.services))

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -39,24 +38,15 @@ type device struct {
 	EraseBlock   int    `json:"erase_block"`
 }
 
-func read(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(runfiles.Path(t, path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestUImage(t *testing.T) {
 	var dev device
-	if err := json.Unmarshal(read(t, *deviceFile), &dev); err != nil {
+	if err := json.Unmarshal(runfiles.Read(t, *deviceFile), &dev); err != nil {
 		t.Fatalf("%s: %v", *deviceFile, err)
 	}
 	if dev.LoadAddress != 0x80060000 || dev.EntryAddress != 0x80060000 {
 		t.Errorf("device facts: load %#x entry %#x, want 0x80060000 (the stock U-Boot's)", dev.LoadAddress, dev.EntryAddress)
 	}
-	img := read(t, *uimageFile)
+	img := runfiles.Read(t, *uimageFile)
 	h, payload, err := legacy.Decode(img)
 	if err != nil {
 		t.Fatalf("%s: %v", *uimageFile, err)
@@ -72,8 +62,8 @@ func TestUImage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("payload: %v", err)
 	}
-	dtb := read(t, *dtbFile)
-	want := append(append([]byte(nil), read(t, *imageFile)...), dtb...)
+	dtb := runfiles.Read(t, *dtbFile)
+	want := append(append([]byte(nil), runfiles.Read(t, *imageFile)...), dtb...)
 	if !bytes.Equal(kernel, want) {
 		t.Errorf("payload decompresses to %d bytes, want vmlinux.bin + gl-ar750.dtb (%d bytes)", len(kernel), len(want))
 	}
@@ -110,7 +100,7 @@ func TestDTB(t *testing.T) {
 		t.Fatal("dtc not found: install Debian's device-tree-compiler")
 	}
 	path := runfiles.Path(t, *dtbFile)
-	read(t, *dtbFile)
+	runfiles.Read(t, *dtbFile)
 	out, err := exec.Command("dtc", "-I", "dtb", "-O", "dts", "-q", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("dtc: %v\n%s", err, out)
