@@ -47,6 +47,7 @@ def firmware(
         platform,
         hostname,
         kernel_fragments,
+        kernel_patches = [],
         kernel_images = [],
         dts = [],
         dts_srcs = [],
@@ -66,6 +67,7 @@ def firmware(
       platform: the device's platform (the one device_info names; checked).
       hostname: the host name (/etc/hostname, /etc/hosts).
       kernel_fragments: the device's kernel config fragments, in order.
+      kernel_patches: patches to the kernel source, in order (e.g. //kernel/patches/ath79).
       kernel_images: boot images to build (vmlinux.bin, zImage, Image).
       dts: the device's own .dts files.
       dts_srcs: what they include.
@@ -89,6 +91,7 @@ def firmware(
         name = "kernel",
         device = device,
         fragments = kernel_fragments,
+        patches = kernel_patches,
         images = kernel_images,
         dts = dts,
         dts_srcs = dts_srcs,

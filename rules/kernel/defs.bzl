@@ -39,6 +39,7 @@ def kernel(
         name,
         device,
         fragments,
+        patches = [],
         base = "tinyconfig",
         images = [],
         intree_dtbs = [],
@@ -53,6 +54,7 @@ def kernel(
       name: name of the kernel_build target; the others are derived from it.
       device: the device_info target (ARCH, cross compiler).
       fragments: config fragments, in the order they are applied.
+      patches: patches to the kernel source, applied in order before config and build.
       base: make target the config starts from.
       images: boot images (make targets under arch/$ARCH/boot); the first is the default output.
       intree_dtbs: DTBs of the kernel tree to build.
@@ -67,6 +69,7 @@ def kernel(
         device = device,
         base = base,
         fragments = fragments,
+        patches = patches,
         services = services,
         platform = platform,
         **kwargs

@@ -15,13 +15,13 @@ targets=(//userland/musl //userland/busybox //userland/dropbear //userland/dnsma
 
 build() {
   local base=$tmp/base$1
-  (cd "$root" && bazel --output_base="$base" build --disk_cache= --platforms="//toolchains:$platform" "${targets[@]}" >&2)
+  (cd "$root" && ./bazelw --output_base="$base" build --disk_cache= --platforms="//toolchains:$platform" "${targets[@]}" >&2)
   local bin
-  bin=$(cd "$root" && bazel --output_base="$base" info --platforms="//toolchains:$platform" bazel-bin 2>/dev/null)
+  bin=$(cd "$root" && ./bazelw --output_base="$base" info --platforms="//toolchains:$platform" bazel-bin 2>/dev/null)
   (cd "$bin/userland" && find . -path '*/staging/*' \( -type f -o -type l \) | LC_ALL=C sort | while read -r f; do
     if [ -L "$f" ]; then echo "link $(readlink "$f") $f"; else echo "$(sha256sum <"$f" | cut -c1-64) $f"; fi
   done) >"$tmp/files$1"
-  (cd "$root" && bazel --output_base="$base" shutdown)
+  (cd "$root" && ./bazelw --output_base="$base" shutdown)
 }
 
 build 1

@@ -29,13 +29,16 @@ def _kernel_config_impl(ctx):
     args.add(out)
     args.add(ctx.executable._checker)
     args.add_all(fragments)
+    patches = ctx.files.patches
+    env = dict(_ACTION_ENV)
+    env["PATCHES"] = " ".join([p.path for p in patches])
     ctx.actions.run(
         executable = ctx.executable._script,
         arguments = [args],
-        inputs = [src] + fragments,
+        inputs = [src, ctx.file._unpack] + fragments + patches,
         tools = [ctx.executable._checker],
         outputs = [out],
-        env = _ACTION_ENV,
+        env = env,
         mnemonic = "KernelConfig",
         progress_message = "Configuring kernel %s (%s + %d fragments)" % (ctx.label, ctx.attr.base, len(fragments)),
     )
@@ -46,6 +49,7 @@ def _kernel_config_impl(ctx):
             fragments = fragments,
             base = ctx.attr.base,
             src = src,
+            patches = patches,
             kernel_arch = dev.kernel_arch,
             cross_compile = dev.cross_compile,
         ),
@@ -57,6 +61,11 @@ _SRC_ATTRS = {
         allow_single_file = [".tar.xz"],
         doc = "The kernel source, one .tar.xz (unpacked inside the action).",
     ),
+    "patches": attr.label_list(
+        allow_files = [".patch"],
+        doc = "Patches to the source (`patch -p1`), applied in this order before the config step and the build; one that does not apply cleanly fails the build.",
+    ),
+    "_unpack": attr.label(default = ":unpack.sh", allow_single_file = True),
 }
 
 kernel_config = rule(
@@ -100,6 +109,7 @@ def _kernel_build_impl(ctx):
     env = dict(_ACTION_ENV)
     env.update({
         "SRC": cfg.src.path,
+        "PATCHES": " ".join([p.path for p in cfg.patches]),
         "CONFIG": cfg.config.path,
         "KARCH": cfg.kernel_arch,
         "CROSS_COMPILE": cfg.cross_compile,
@@ -115,7 +125,7 @@ def _kernel_build_impl(ctx):
     })
     ctx.actions.run(
         executable = ctx.executable._script,
-        inputs = [cfg.src, cfg.config] + ctx.files.dts + ctx.files.dts_srcs,
+        inputs = [cfg.src, cfg.config, ctx.file._unpack] + cfg.patches + ctx.files.dts + ctx.files.dts_srcs,
         outputs = [vmlinux, system_map, symvers, builtin, release] + list(images.values()) + dtbs,
         env = env,
         mnemonic = "KernelBuild",
@@ -143,6 +153,7 @@ def _kernel_build_impl(ctx):
             modules_builtin = builtin,
             release = release,
             src = cfg.src,
+            patches = cfg.patches,
             kernel_arch = cfg.kernel_arch,
             cross_compile = cfg.cross_compile,
         ),
@@ -160,6 +171,7 @@ first boot image (or vmlinux), vmlinux, the .config and the DTBs.""",
         "dts": attr.label_list(allow_files = [".dts"], doc = "The device's own .dts files, each compiled to <name>.dtb with the kernel's dtc."),
         "dts_srcs": attr.label_list(allow_files = [".dtsi", ".h"], doc = "Files the .dts include (found next to them)."),
         "_script": attr.label(default = ":kernel_build.sh", executable = True, cfg = "exec", allow_single_file = True),
+        "_unpack": attr.label(default = ":unpack.sh", allow_single_file = True),
     },
 )
 
@@ -171,6 +183,8 @@ def _kernel_menuconfig_impl(ctx):
         output = script,
         substitutions = {
             "@SRC@": cfg.src.short_path,
+            "@PATCHES@": " ".join([p.short_path for p in cfg.patches]),
+            "@UNPACK@": ctx.file._unpack.short_path,
             "@CONFIG@": cfg.config.short_path,
             "@KARCH@": cfg.kernel_arch,
             "@CROSS_COMPILE@": cfg.cross_compile,
@@ -179,7 +193,7 @@ def _kernel_menuconfig_impl(ctx):
         },
         is_executable = True,
     )
-    runfiles = ctx.runfiles(files = [cfg.src, cfg.config, ctx.executable._checker])
+    runfiles = ctx.runfiles(files = [cfg.src, cfg.config, ctx.file._unpack, ctx.executable._checker] + cfg.patches)
     runfiles = runfiles.merge(ctx.attr._checker[DefaultInfo].default_runfiles)
     return [DefaultInfo(executable = script, runfiles = runfiles)]
 
@@ -191,6 +205,7 @@ changed as a fragment, to paste into the device's or feature's fragment.""",
     attrs = {
         "config": attr.label(mandatory = True, providers = [KernelConfigInfo], doc = "The kernel_config to start from."),
         "_template": attr.label(default = ":menuconfig.sh.tpl", allow_single_file = True),
+        "_unpack": attr.label(default = ":unpack.sh", allow_single_file = True),
         "_checker": attr.label(default = "//tools/kconfig-check", executable = True, cfg = "target"),
     },
     executable = True,

@@ -3,6 +3,7 @@
 # relative to the execroot), set by the rule:
 #
 #   SRC CONFIG KARCH CROSS_COMPILE     source tarball, resolved .config, ARCH, prefix
+#   PATCHES       the kernel_config's patches, applied in order (unpack.sh)
 #   OUT_VMLINUX OUT_SYSTEM_MAP OUT_SYMVERS OUT_BUILTIN OUT_RELEASE
 #   IMAGES        "target=out ..."  boot images, by make target (vmlinux.bin, zImage, Image)
 #   INTREE_DTBS   "name.dtb=out ..." device trees of the kernel tree (path under arch/$KARCH/boot/dts)
@@ -25,12 +26,21 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kernel-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-tar -xJf "$(abs "$SRC")" -C "$work" --strip-components=1
+# shellcheck source=unpack.sh
+. "$(dirname "${BASH_SOURCE[0]}")/unpack.sh"
+# shellcheck disable=SC2086 # PATCHES is a list of paths without spaces.
+unpack_kernel "$SRC" "$work" ${PATCHES:-}
 cd "$work"
 cp "$(abs "$CONFIG")" .config
 
 jobs=$(nproc)
+# CC carries the prefix map too: arch/mips/vdso/Makefile keeps only a few
+# of KBUILD_CFLAGS, drops KCFLAGS, and builds with -g, so without it the
+# vDSO's DWARF holds $work and its build ID (and vmlinux's) differ from
+# one build directory to the next. "$work=" (no slash) also matches
+# DW_AT_comp_dir, which is $work itself.
 kmake=(make ARCH="$KARCH" CROSS_COMPILE="$CROSS_COMPILE"
+  CC="${CROSS_COMPILE}gcc -ffile-prefix-map=$work=/build"
   KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 1970"
   KBUILD_BUILD_USER=bazwrt KBUILD_BUILD_HOST=bazwrt KBUILD_BUILD_VERSION=1
   LOCALVERSION=

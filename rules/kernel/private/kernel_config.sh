@@ -3,7 +3,8 @@
 #
 #   kernel_config.sh SRC.tar.xz ARCH CROSS_COMPILE BASE OUT CHECKER FRAGMENT...
 #
-# Unpacks the kernel source, runs `make BASE` (e.g. tinyconfig), appends the
+# Unpacks the kernel source and applies the patches named in $PATCHES
+# (space-separated paths, in order; see unpack.sh), runs `make BASE` (e.g. tinyconfig), appends the
 # fragments in order (a later value overrides an earlier one, as Kconfig reads
 # them), runs `make olddefconfig`, writes the result to OUT and runs the
 # checker, which fails naming every option a fragment asked for that Kconfig
@@ -15,7 +16,7 @@ if [ $# -lt 6 ]; then
   exit 2
 fi
 abs() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
-src=$(abs "$1") arch=$2 cross=$3 base=$4 out=$(abs "$5") checker=$(abs "$6")
+srcarg=$1 arch=$2 cross=$3 base=$4 out=$(abs "$5") checker=$(abs "$6")
 shift 6
 frags=()
 for f in "$@"; do frags+=("$(abs "$f")"); done
@@ -30,7 +31,10 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kernel-config.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-tar -xJf "$src" -C "$work" --strip-components=1
+# shellcheck source=unpack.sh
+. "$(dirname "${BASH_SOURCE[0]}")/unpack.sh"
+# shellcheck disable=SC2086 # PATCHES is a list of paths without spaces.
+unpack_kernel "$srcarg" "$work" ${PATCHES:-}
 cd "$work"
 
 kmake() {

@@ -10,7 +10,10 @@ ui=${1:-menuconfig}
 work=$(mktemp -d "${TMPDIR:-/tmp}/kernel-menuconfig.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 echo "unpacking the kernel source into $work ..." >&2
-tar -xJf "$runfiles/@SRC@" -C "$work" --strip-components=1
+patches=()
+for p in @PATCHES@; do patches+=("$runfiles/$p"); done
+. "$runfiles/@UNPACK@"
+unpack_kernel "$runfiles/@SRC@" "$work" "${patches[@]}"
 cp "$runfiles/@CONFIG@" "$work/.config"
 cp "$runfiles/@CONFIG@" "$work/.config.before"
 chmod u+w "$work/.config" "$work/.config.before"
