@@ -1,9 +1,10 @@
 """Service templates built on busybox applets, with typed options.
 
-    load("//userland/busybox:services.bzl", "dhcp_client", "interface_address")
+    load("//userland/busybox:services.bzl", "bridge", "dhcp_client", "interface_address")
 
     dhcp_client(name = "wan", interface = "eth0")
-    interface_address(name = "lan", interface = "eth1", address = "192.168.8.1/24")
+    bridge(name = "lan_bridge", interface = "br-lan", members = ["lan1", "lan2"])
+    interface_address(name = "lan", interface = "br-lan", address = "192.168.8.1/24", deps = [":lan_bridge"])
 
 Each is a rule: a bad option fails when Bazel analyses the target, naming
 it and the attribute. The busybox package (and what else the service needs
@@ -61,6 +62,46 @@ interface_address = rule(
         ["//userland/busybox"],
         interface = attr.string(mandatory = True, doc = "The interface, e.g. eth1."),
         address = attr.string(mandatory = True, doc = "The address and prefix, e.g. 192.168.8.1/24."),
+    ),
+)
+
+def _bridge_impl(ctx):
+    _check_ifname(ctx)
+    members = ctx.attr.members
+    if not members:
+        _fail("members", "want at least one member interface")
+    for m in members:
+        err = ifname_error(m)
+        if err:
+            _fail("members", err)
+        if m == ctx.attr.interface:
+            _fail("members", "%r is the bridge itself" % m)
+    for i, m in enumerate(members):
+        if m in members[:i]:
+            _fail("members", "%r is listed twice" % m)
+    b = ctx.attr.interface
+    up = ["ip link add name %s type bridge" % b]
+    up += ["ip link set %s master %s" % (m, b) for m in members]
+    up += ["ip link set %s up" % x for x in members + [b]]
+    return write_service(ctx, "oneshot", {
+        "up": " && ".join(up) + "\n",
+        "down": "ip link del %s\n" % b,
+    }, ctx.attr.deps)
+
+bridge = rule(
+    implementation = _bridge_impl,
+    doc = """A Linux bridge over member interfaces (e.g. a router's LAN ports, which
+DSA switch drivers expose as lan1, lan2, ...), brought up with them. Put the
+LAN address on the bridge with interface_address(deps = [the bridge]).""",
+    attrs = _attrs(
+        ["//userland/busybox"],
+        interface = attr.string(mandatory = True, doc = "The bridge's name, e.g. br-lan."),
+        members = attr.string_list(doc = "The interfaces the bridge joins, e.g. [\"lan1\", \"lan2\"]."),
+        kernel_fragments = attr.label_list(
+            allow_files = True,
+            default = ["//kernel:features/bridge.config"],
+            doc = "Kernel config fragments the service needs (default: the bridge).",
+        ),
     ),
 )
 

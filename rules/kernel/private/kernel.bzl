@@ -93,6 +93,40 @@ value in the result, naming the option, both values and the fragment.""",
 def _out(ctx, name):
     return ctx.actions.declare_file(ctx.label.name + "/" + name)
 
+def _device_dtbs(ctx, cfg, dts):
+    """Compiles the device's own .dts files outside the kernel action.
+
+    One action builds the kernel's dtc and copies the DT headers (cached
+    while source, patches and config stay); each DTB is then a small action,
+    so a DTS edit costs seconds, not a kernel build.
+    """
+    tools = ctx.actions.declare_directory(ctx.label.name + "/dt_tools")
+    args = ctx.actions.args()
+    args.add_all([cfg.src, cfg.config, cfg.kernel_arch, cfg.cross_compile, tools.path])
+    args.add_all(cfg.patches)
+    ctx.actions.run(
+        executable = ctx.executable._dt_tools,
+        arguments = [args],
+        inputs = [cfg.src, cfg.config, ctx.file._unpack] + cfg.patches,
+        outputs = [tools],
+        env = _ACTION_ENV,
+        mnemonic = "KernelDtTools",
+        progress_message = "Building dtc and DT headers of %s" % ctx.label,
+    )
+    for src, out in dts.items():
+        args = ctx.actions.args()
+        args.add_all([tools.path, cfg.cross_compile, src, out])
+        args.add_all(ctx.files.dts_srcs)
+        ctx.actions.run(
+            executable = ctx.executable._dtb,
+            arguments = [args],
+            inputs = [tools, src] + ctx.files.dts_srcs,
+            outputs = [out],
+            env = _ACTION_ENV,
+            mnemonic = "KernelDtb",
+            progress_message = "Compiling %s" % src.short_path,
+        )
+
 def _kernel_build_impl(ctx):
     cfg = ctx.attr.config[KernelConfigInfo]
 
@@ -105,6 +139,8 @@ def _kernel_build_impl(ctx):
     intree = {d: _out(ctx, d.split("/")[-1]) for d in ctx.attr.intree_dtbs}
     dts = {f: _out(ctx, f.basename[:-len(".dts")] + ".dtb") for f in ctx.files.dts}
     dtbs = list(intree.values()) + list(dts.values())
+    if dts:
+        _device_dtbs(ctx, cfg, dts)
 
     env = dict(_ACTION_ENV)
     env.update({
@@ -120,13 +156,11 @@ def _kernel_build_impl(ctx):
         "OUT_RELEASE": release.path,
         "IMAGES": " ".join(["%s=%s" % (t, f.path) for t, f in images.items()]),
         "INTREE_DTBS": " ".join(["%s=%s" % (d, f.path) for d, f in intree.items()]),
-        "DTS": " ".join(["%s=%s" % (s.path, f.path) for s, f in dts.items()]),
-        "DTS_SRCS": " ".join([f.path for f in ctx.files.dts + ctx.files.dts_srcs]),
     })
     ctx.actions.run(
         executable = ctx.executable._script,
-        inputs = [cfg.src, cfg.config, ctx.file._unpack] + cfg.patches + ctx.files.dts + ctx.files.dts_srcs,
-        outputs = [vmlinux, system_map, symvers, builtin, release] + list(images.values()) + dtbs,
+        inputs = [cfg.src, cfg.config, ctx.file._unpack] + cfg.patches,
+        outputs = [vmlinux, system_map, symvers, builtin, release] + list(images.values()) + list(intree.values()),
         env = env,
         mnemonic = "KernelBuild",
         progress_message = "Building kernel %s" % ctx.label,
@@ -172,6 +206,8 @@ first boot image (or vmlinux), vmlinux, the .config and the DTBs.""",
         "dts_srcs": attr.label_list(allow_files = [".dtsi", ".h"], doc = "Files the .dts include (found next to them)."),
         "_script": attr.label(default = ":kernel_build.sh", executable = True, cfg = "exec", allow_single_file = True),
         "_unpack": attr.label(default = ":unpack.sh", allow_single_file = True),
+        "_dt_tools": attr.label(default = ":dt_tools.sh", executable = True, cfg = "exec", allow_single_file = True),
+        "_dtb": attr.label(default = ":dtb.sh", executable = True, cfg = "exec", allow_single_file = True),
     },
 )
 

@@ -7,8 +7,6 @@
 #   OUT_VMLINUX OUT_SYSTEM_MAP OUT_SYMVERS OUT_BUILTIN OUT_RELEASE
 #   IMAGES        "target=out ..."  boot images, by make target (vmlinux.bin, zImage, Image)
 #   INTREE_DTBS   "name.dtb=out ..." device trees of the kernel tree (path under arch/$KARCH/boot/dts)
-#   DTS           "board.dts=out ..." the device's own device trees, compiled with the kernel's dtc
-#   DTS_SRCS      the .dts/.dtsi files DTS includes (copied next to it)
 #
 # The tree is unpacked inside the action (one input instead of ~80k) into a
 # temporary directory, whose path is mapped away (-ffile-prefix-map), and the
@@ -66,7 +64,6 @@ targets=(vmlinux)
 for spec in $IMAGES; do targets+=("${spec%%=*}"); done
 for spec in $INTREE_DTBS; do targets+=("${spec%%=*}"); done
 run -j"$jobs" "${targets[@]}"
-if [ -n "$DTS" ]; then run scripts_dtc; fi
 
 cp vmlinux "$(abs "$OUT_VMLINUX")"
 cp System.map "$(abs "$OUT_SYSTEM_MAP")"
@@ -83,29 +80,3 @@ for spec in $INTREE_DTBS; do
   dtb=${spec%%=*} out=${spec#*=}
   cp "arch/$KARCH/boot/dts/$dtb" "$(abs "$out")"
 done
-
-# The device's own device trees: preprocessed like the kernel's (dt-bindings
-# headers, the arch's dts directory for includes), compiled with its dtc.
-if [ -n "$DTS" ]; then
-  mkdir -p dts-bazwrt
-  for f in $DTS_SRCS; do cp "$(abs "$f")" dts-bazwrt/; done
-  for spec in $DTS; do
-    dts=${spec%%=*} out=${spec#*=}
-    base=$(basename "$dts")
-    "${CROSS_COMPILE}gcc" -E -nostdinc -undef -D__DTS__ -x assembler-with-cpp -P \
-      -I dts-bazwrt -I "arch/$KARCH/boot/dts" -I scripts/dtc/include-prefixes -I include \
-      -o "dts-bazwrt/$base.pp" "dts-bazwrt/$base"
-    if ! scripts/dtc/dtc -I dts -O dtb -i dts-bazwrt -o "$(abs "$out")" "dts-bazwrt/$base.pp" 2>"$work/dtc.log"; then
-      cat "$work/dtc.log" >&2
-      echo "kernel_build: dtc failed on $dts" >&2
-      exit 1
-    fi
-    # dtc warnings are errors here: a DTS that dtc frowns at is a board that
-    # half-probes.
-    if [ -s "$work/dtc.log" ]; then
-      cat "$work/dtc.log" >&2
-      echo "kernel_build: dtc warned on $dts (see above)" >&2
-      exit 1
-    fi
-  done
-fi

@@ -2,8 +2,9 @@
 // header fields and CRCs (in Go and with U-Boot's dumpimage), load = entry =
 // the device's address, the payload decompresses to the kernel's
 // vmlinux.bin with the DTB appended, it fits the firmware partition with
-// room for a rootfs, and the DTB has the board's ethernet, flash partitions
-// and wifi nodes.
+// room for a rootfs, the DTB has the board's ethernet, flash partitions
+// and wifi nodes, and every enabled DTB node has a driver in vmlinux that
+// matches its compatible.
 package uimage_test
 
 import (
@@ -16,6 +17,7 @@ import (
 	"testing"
 
 	"bazwrt/tests/runfiles"
+	"bazwrt/tools/fdt"
 	"bazwrt/tools/uimage/legacy"
 )
 
@@ -23,6 +25,7 @@ var (
 	uimageFile = flag.String("uimage", "", "//devices/gl-ar750:uimage")
 	imageFile  = flag.String("image", "", "vmlinux.bin of //devices/gl-ar750:kernel")
 	dtbFile    = flag.String("dtb", "", "gl-ar750.dtb of //devices/gl-ar750:kernel")
+	vmlinux    = flag.String("vmlinux", "", "vmlinux of //devices/gl-ar750:kernel")
 	deviceFile = flag.String("device", "", "device.json of //devices/gl-ar750:device")
 )
 
@@ -118,6 +121,11 @@ func TestDTB(t *testing.T) {
 		"reg = <0x60000 0xfa0000>",
 		"wmac@18100000 {",
 		`compatible = "qcom,ath10k"`,
+		// Both radios' calibration, from art (nvmem cells).
+		`compatible = "nvmem-cells"`,
+		"calibration@1000 {",
+		"calibration@5000 {",
+		`nvmem-cell-names = "calibration"`,
 		`compatible = "qca,qca9530-pll"`,
 		`compatible = "ns16550a"`,
 	} {
@@ -125,4 +133,51 @@ func TestDTB(t *testing.T) {
 			t.Errorf("gl-ar750.dtb lacks %q", w)
 		}
 	}
+}
+
+// boundElsewhere are compatibles of enabled nodes that no OF match table
+// names, with the reason they need none.
+var boundElsewhere = map[string]string{
+	"glinet,gl-ar750": "the board (root node)",
+	"qca,qca9531":     "the SoC (root node)",
+	"qcom,ath10k":     "a PCI device: ath10k_pci binds it by vendor and device id; the node gives it calibration",
+	"mips,mips24Kc":   "a CPU: the arch code reads it, no driver binds it",
+	// The CPU interrupt controller takes its write buffer channels from
+	// this node's phandle; arch/mips/ath79 maps the registers itself.
+	"qca,ar7240-ddr-controller": "referenced by qca,ddr-wb-channels of the CPU interrupt controller",
+}
+
+// TestDriversForNodes checks that each enabled node of the DTB has at least
+// one compatible string that vmlinux contains as a whole C string, as it
+// would when an OF match table (or of_device_is_compatible) names it: a node
+// no driver matches is hardware the kernel silently leaves alone (as the
+// ath9k WMAC and the PCIe host were, before //kernel/patches/ath79).
+func TestDriversForNodes(t *testing.T) {
+	tree, err := fdt.Decode(runfiles.Read(t, *dtbFile))
+	if err != nil {
+		t.Fatalf("%s: %v", *dtbFile, err)
+	}
+	kernel := runfiles.Read(t, *vmlinux)
+	var walk func(n *fdt.Node, path string, off bool)
+	walk = func(n *fdt.Node, path string, off bool) {
+		if st, err := n.StringValue("status"); err == nil && st != "okay" && st != "ok" {
+			off = true
+		}
+		if v, ok := n.Prop("compatible"); ok && !off {
+			compat := strings.Split(strings.TrimRight(string(v), "\x00"), "\x00")
+			found := false
+			for _, c := range compat {
+				if _, ok := boundElsewhere[c]; ok || bytes.Contains(kernel, []byte("\x00"+c+"\x00")) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s: no driver in vmlinux matches compatible %q", path, compat)
+			}
+		}
+		for _, c := range n.Children {
+			walk(c, path+"/"+c.Name, off)
+		}
+	}
+	walk(tree.Root, "", false)
 }
