@@ -55,6 +55,9 @@ def _kernel_config_impl(ctx):
         ),
     ]
 
+# unpack.sh, sourced by every script that makes a kernel tree.
+_UNPACK = attr.label(default = ":unpack.sh", allow_single_file = True)
+
 _SRC_ATTRS = {
     "src": attr.label(
         default = "@debian_sources//:linux",
@@ -65,7 +68,7 @@ _SRC_ATTRS = {
         allow_files = [".patch"],
         doc = "Patches to the source (`patch -p1`), applied in this order before the config step and the build; one that does not apply cleanly fails the build.",
     ),
-    "_unpack": attr.label(default = ":unpack.sh", allow_single_file = True),
+    "_unpack": _UNPACK,
 }
 
 kernel_config = rule(
@@ -97,17 +100,18 @@ def _device_dtbs(ctx, cfg, dts):
     """Compiles the device's own .dts files outside the kernel action.
 
     One action builds the kernel's dtc and copies the DT headers (cached
-    while source, patches and config stay); each DTB is then a small action,
+    while source and patches stay: a config change does not rerun it); each
+    DTB is then a small action,
     so a DTS edit costs seconds, not a kernel build.
     """
     tools = ctx.actions.declare_directory(ctx.label.name + "/dt_tools")
     args = ctx.actions.args()
-    args.add_all([cfg.src, cfg.config, cfg.kernel_arch, cfg.cross_compile, tools.path])
+    args.add_all([cfg.src, cfg.kernel_arch, cfg.cross_compile, tools.path])
     args.add_all(cfg.patches)
     ctx.actions.run(
         executable = ctx.executable._dt_tools,
         arguments = [args],
-        inputs = [cfg.src, cfg.config, ctx.file._unpack] + cfg.patches,
+        inputs = [cfg.src, ctx.file._unpack] + cfg.patches,
         outputs = [tools],
         env = _ACTION_ENV,
         mnemonic = "KernelDtTools",
@@ -205,7 +209,7 @@ first boot image (or vmlinux), vmlinux, the .config and the DTBs.""",
         "dts": attr.label_list(allow_files = [".dts"], doc = "The device's own .dts files, each compiled to <name>.dtb with the kernel's dtc."),
         "dts_srcs": attr.label_list(allow_files = [".dtsi", ".h"], doc = "Files the .dts include (found next to them)."),
         "_script": attr.label(default = ":kernel_build.sh", executable = True, cfg = "exec", allow_single_file = True),
-        "_unpack": attr.label(default = ":unpack.sh", allow_single_file = True),
+        "_unpack": _UNPACK,
         "_dt_tools": attr.label(default = ":dt_tools.sh", executable = True, cfg = "exec", allow_single_file = True),
         "_dtb": attr.label(default = ":dtb.sh", executable = True, cfg = "exec", allow_single_file = True),
     },
@@ -241,7 +245,7 @@ changed as a fragment, to paste into the device's or feature's fragment.""",
     attrs = {
         "config": attr.label(mandatory = True, providers = [KernelConfigInfo], doc = "The kernel_config to start from."),
         "_template": attr.label(default = ":menuconfig.sh.tpl", allow_single_file = True),
-        "_unpack": attr.label(default = ":unpack.sh", allow_single_file = True),
+        "_unpack": _UNPACK,
         "_checker": attr.label(default = "//tools/kconfig-check", executable = True, cfg = "target"),
     },
     executable = True,

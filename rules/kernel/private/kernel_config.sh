@@ -4,9 +4,9 @@
 #   kernel_config.sh SRC.tar.xz ARCH CROSS_COMPILE BASE OUT CHECKER FRAGMENT...
 #
 # Unpacks the kernel source and applies the patches named in $PATCHES
-# (space-separated paths, in order; see unpack.sh), runs `make BASE` (e.g. tinyconfig), appends the
-# fragments in order (a later value overrides an earlier one, as Kconfig reads
-# them), runs `make olddefconfig`, writes the result to OUT and runs the
+# (space-separated paths, in order; see unpack.sh), runs `make BASE` (e.g.
+# tinyconfig), appends the fragments in order (a later value overrides an
+# earlier one, as Kconfig reads them), runs `make olddefconfig`, writes the result to OUT and runs the
 # checker, which fails naming every option a fragment asked for that Kconfig
 # dropped or changed. Also run directly by //tests/kernel:config_test.
 set -euo pipefail

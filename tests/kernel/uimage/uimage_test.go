@@ -103,7 +103,6 @@ func TestDTB(t *testing.T) {
 		t.Fatal("dtc not found: install Debian's device-tree-compiler")
 	}
 	path := runfiles.Path(t, *dtbFile)
-	runfiles.Read(t, *dtbFile)
 	out, err := exec.Command("dtc", "-I", "dtb", "-O", "dts", "-q", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("dtc: %v\n%s", err, out)
