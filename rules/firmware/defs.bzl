@@ -26,7 +26,7 @@ See docs/rootfs.md.
 """
 
 load("//rules/firmware/private:vm.bzl", _vm_image = "vm_image")
-load("//rules/kernel:defs.bzl", "kernel")
+load("//rules/kernel:defs.bzl", _kernel = "kernel")
 load("//rules/rootfs:defs.bzl", "rootfs", "system_files")
 load("//rules/service:defs.bzl", "service_db")
 
@@ -58,6 +58,7 @@ def firmware(
         groups = None,
         hosts = {},
         output = "vm",
+        kernel = None,
         visibility = None):
     """A device's system: kernel, services, rootfs, manifest and the default output.
 
@@ -79,6 +80,11 @@ def firmware(
       hosts: {IP: [names]} for /etc/hosts.
       output: "vm" for QEMU devices (name boots with bazel run, alias vm);
         "none" when the device's package defines its own outputs.
+      kernel: another image's kernel target to boot instead of building one
+        (tests of other configurations of a device: a kernel build is the
+        slowest action there is). Its configuration must already have what
+        these services need; kernel_fragments and kernel_patches are
+        ignored.
       visibility: of every target.
     """
     service_db(
@@ -87,18 +93,25 @@ def firmware(
         controlled = controlled_services,
         visibility = visibility,
     )
-    kernel(
-        name = "kernel",
-        device = device,
-        fragments = kernel_fragments,
-        patches = kernel_patches,
-        images = kernel_images,
-        dts = dts,
-        dts_srcs = dts_srcs,
-        services = [":services"],
-        platform = platform,
-        visibility = visibility,
-    )
+    if kernel:
+        native.alias(
+            name = "kernel",
+            actual = kernel,
+            visibility = visibility,
+        )
+    else:
+        _kernel(
+            name = "kernel",
+            device = device,
+            fragments = kernel_fragments,
+            patches = kernel_patches,
+            images = kernel_images,
+            dts = dts,
+            dts_srcs = dts_srcs,
+            services = [":services"],
+            platform = platform,
+            visibility = visibility,
+        )
     etc = {"hostname": hostname, "hosts": hosts}
     if users != None:
         etc["users"] = users

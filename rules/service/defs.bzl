@@ -25,27 +25,35 @@ naming it and the attribute. The validators (`ipv4_error`, `cidr_error`, ...)
 are for service templates with typed options of their own.
 """
 
-load("//rules/service/private:providers.bzl", _ServiceDbInfo = "ServiceDbInfo", _ServiceInfo = "ServiceInfo")
+load("//rules/service/private:providers.bzl", _InterfaceInfo = "InterfaceInfo", _ServiceDbInfo = "ServiceDbInfo", _ServiceInfo = "ServiceInfo")
 load(
     "//rules/service/private:service.bzl",
     _SERVICE_ATTRS = "SERVICE_ATTRS",
     _bundle = "bundle",
     _longrun = "longrun",
     _oneshot = "oneshot",
+    _publish_ifname = "publish_ifname",
     _service_db = "service_db",
+    _shell_quote = "shell_quote",
     _write_service = "write_service",
 )
 load(
     "//rules/service/private:validate.bzl",
     _cidr_error = "cidr_error",
     _ifname_error = "ifname_error",
+    _int_to_ipv4 = "int_to_ipv4",
     _ip_error = "ip_error",
     _ipv4_error = "ipv4_error",
+    _ipv4_to_int = "ipv4_to_int",
     _ipv6_error = "ipv6_error",
+    _ipv6_to_int = "ipv6_to_int",
+    _mac_error = "mac_error",
+    _service_name_error = "service_name_error",
 )
 
 ServiceInfo = _ServiceInfo
 ServiceDbInfo = _ServiceDbInfo
+InterfaceInfo = _InterfaceInfo
 longrun = _longrun
 oneshot = _oneshot
 bundle = _bundle
@@ -55,11 +63,25 @@ service_db = _service_db
 # service. SERVICE_ATTRS are the attributes every service has (service_name,
 # kernel_fragments, packages, deps); write_service(ctx, type, files, deps)
 # writes the source directory ({path in the service dir: content}) and
-# returns the providers.
+# returns the providers. A template whose service owns a network interface
+# returns InterfaceInfo too, and writes the interface's name to
+# $OUTPUTS/ifname at run time (publish_ifname gives the shell for it);
+# shell_quote quotes any value spliced into a script.
 SERVICE_ATTRS = _SERVICE_ATTRS
 write_service = _write_service
+
+publish_ifname = _publish_ifname
+shell_quote = _shell_quote
 ipv4_error = _ipv4_error
 ipv6_error = _ipv6_error
 ip_error = _ip_error
 cidr_error = _cidr_error
 ifname_error = _ifname_error
+mac_error = _mac_error
+service_name_error = _service_name_error
+
+# Address arithmetic for templates that check ranges and subnets (values
+# already checked by ipv4_error / ipv6_error).
+ipv4_to_int = _ipv4_to_int
+int_to_ipv4 = _int_to_ipv4
+ipv6_to_int = _ipv6_to_int

@@ -5,17 +5,14 @@
 package qemu
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,107 +30,6 @@ var (
 	hosts    = flag.String("hosts", "", "rootpath of the image's /etc/hosts")
 	hostname = flag.String("hostname", "", "the host name the image is configured with")
 )
-
-// console reads the serial console in the background and runs shell
-// commands on it.
-type console struct {
-	t    *testing.T
-	conn net.Conn
-	mu   sync.Mutex
-	buf  bytes.Buffer // everything read so far
-	done chan struct{}
-	seq  int
-}
-
-func newConsole(t *testing.T, conn net.Conn) *console {
-	c := &console{t: t, conn: conn, done: make(chan struct{})}
-	go func() {
-		defer close(c.done)
-		b := make([]byte, 4096)
-		for {
-			n, err := conn.Read(b)
-			c.mu.Lock()
-			c.buf.Write(b[:n])
-			c.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return c
-}
-
-func (c *console) text() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.String()
-}
-
-// waitFor waits until re matches the output after position from, and
-// returns the match's end.
-func (c *console) waitFor(from int, re *regexp.Regexp, timeout time.Duration) ([]string, int, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		s := c.text()
-		if from > len(s) {
-			from = len(s)
-		}
-		if loc := re.FindStringSubmatchIndex(s[from:]); loc != nil {
-			var groups []string
-			for i := 0; i < len(loc); i += 2 {
-				if loc[i] >= 0 {
-					groups = append(groups, s[from+loc[i]:from+loc[i+1]])
-				} else {
-					groups = append(groups, "")
-				}
-			}
-			return groups, from + loc[1], nil
-		}
-		if time.Now().After(deadline) {
-			return nil, 0, fmt.Errorf("timed out after %v waiting for %q; console output since:\n%s", timeout, re, tail(s[from:], 3000))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "..." + s[len(s)-n:]
-	}
-	return s
-}
-
-// run runs a shell command on the console and returns its output and exit
-// status. The markers are split in the command so that the terminal's echo
-// of the command line never matches them.
-func (c *console) run(cmd string) (string, int) {
-	c.t.Helper()
-	c.seq++
-	tag := fmt.Sprintf("%d", c.seq)
-	from := len(c.text())
-	line := fmt.Sprintf("echo '@@BEG''IN %s'; %s; echo \"@@EN\"\"D %s $?\"\n", tag, cmd, tag)
-	if _, err := c.conn.Write([]byte(line)); err != nil {
-		c.t.Fatalf("console write: %v", err)
-	}
-	re := regexp.MustCompile(`(?s)@@BEGIN ` + tag + `\r?\n(.*?)@@END ` + tag + ` (\d+)`)
-	m, _, err := c.waitFor(from, re, 30*time.Second)
-	if err != nil {
-		c.t.Fatalf("%s: %v", cmd, err)
-	}
-	var code int
-	fmt.Sscan(m[2], &code)
-	return strings.ReplaceAll(m[1], "\r\n", "\n"), code
-}
-
-// must runs cmd and fails the test unless it exits 0.
-func (c *console) must(cmd string) string {
-	c.t.Helper()
-	out, code := c.run(cmd)
-	if code != 0 {
-		c.t.Fatalf("%s: exit %d:\n%s", cmd, code, out)
-	}
-	return out
-}
 
 var logLineRE = regexp.MustCompile(`(?m)^(\S+) (\S+): (died|started, pid (\d+))`)
 
@@ -165,8 +61,8 @@ func restartGap(log, service, pid string) (time.Duration, error) {
 
 // clockOffset is how far the guest's clock is ahead of the host's, to the
 // second: a guest that loses timer wraps falls behind.
-func clockOffset(c *console) string {
-	out, _ := c.run("date +%s")
+func clockOffset(c *vmtest.Console) string {
+	out, _ := c.Run("date +%s")
 	var guest int64
 	if _, err := fmt.Sscan(strings.TrimSpace(out), &guest); err != nil {
 		return fmt.Sprintf("unknown (%q)", out)
@@ -247,19 +143,19 @@ func TestSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	c := newConsole(t, conn)
+	c := vmtest.NewConsole(t, conn)
 
 	// init says when the default bundle is up (or what failed).
-	m, _, err := c.waitFor(0, regexp.MustCompile(`init: "default" (is up|is not fully up:[^\n]*)`), 150*time.Second)
+	m, _, err := c.WaitFor(0, regexp.MustCompile(`init: "default" (is up|is not fully up:[^\n]*)`), 150*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m[1] != "is up" {
-		t.Fatalf("default bundle: %s\n%s", m[1], tail(c.text(), 3000))
+		t.Fatalf("default bundle: %s\n%s", m[1], vmtest.Tail(c.Text(), 3000))
 	}
 	t.Logf("boot to all services up: %.1f s (QEMU start to init's message)", time.Since(start).Seconds())
 
-	up := strings.Fields(c.must("rc list up"))
+	up := strings.Fields(c.Must("rc list up"))
 	slices.Sort(up)
 	for _, s := range want {
 		if !slices.Contains(up, s) {
@@ -268,12 +164,12 @@ func TestSmoke(t *testing.T) {
 	}
 
 	// A killed longrun comes back with a new pid.
-	pid := strings.TrimSpace(c.must("pidof syslogd"))
+	pid := strings.TrimSpace(c.Must("pidof syslogd"))
 	if pid == "" {
 		t.Fatal("no syslogd process")
 	}
 	offsetBefore := clockOffset(c)
-	c.must("kill -9 " + pid)
+	c.Must("kill -9 " + pid)
 	killed := time.Now()
 	// The supervisor restarts it after 1 s of the guest's time. When the
 	// host is loaded, the guest's clock falls behind by whole wraps of
@@ -282,15 +178,15 @@ func TestSmoke(t *testing.T) {
 	// checked in the guest's time, from init's log.
 	var again string
 	for time.Since(killed) < 2*time.Minute {
-		out, _ := c.run("pidof syslogd")
+		out, _ := c.Run("pidof syslogd")
 		if again = strings.TrimSpace(out); again != "" && again != pid {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	initLog, _ := c.run("cat /run/uncaught-logs/current")
+	initLog, _ := c.Run("cat /run/uncaught-logs/current")
 	if again == "" || again == pid {
-		ps, _ := c.run("ps")
+		ps, _ := c.Run("ps")
 		t.Fatalf("syslogd (pid %s) killed: not restarted in %v (pidof: %q); init's log:\n%s\n%s", pid, time.Since(killed).Round(time.Second), again, initLog, ps)
 	}
 	gap, err := restartGap(initLog, "syslogd", again)
@@ -301,50 +197,50 @@ func TestSmoke(t *testing.T) {
 	}
 	t.Logf("killed syslogd back after %.1f s (host), %v after its death (guest); guest clock minus host clock: %s at the kill, %s now",
 		time.Since(killed).Seconds(), gap, offsetBefore, clockOffset(c))
-	st := c.must("rc status syslogd")
+	st := c.Must("rc status syslogd")
 	if !regexp.MustCompile(`state=(up|ready)`).MatchString(st) || strings.Contains(st, "restarts=0") {
 		t.Errorf("rc status syslogd after the kill: %q, want state=up or ready and a restart counted", st)
 	}
 
 	// /etc/hosts and the host name are what the image was built with.
 	wantHosts := runfiles.Read(t, *hosts)
-	if got := c.must("cat /etc/hosts"); got != string(wantHosts) {
+	if got := c.Must("cat /etc/hosts"); got != string(wantHosts) {
 		t.Errorf("/etc/hosts on the device:\n%s\nwant:\n%s", got, wantHosts)
 	}
 	if !strings.Contains(string(wantHosts), *hostname) {
 		t.Errorf("built /etc/hosts does not name the host %q:\n%s", *hostname, wantHosts)
 	}
-	if got := strings.TrimSpace(c.must("hostname")); got != *hostname {
+	if got := strings.TrimSpace(c.Must("hostname")); got != *hostname {
 		t.Errorf("hostname = %q, want %q", got, *hostname)
 	}
 
 	// syslogd's lines land in its log directory, klogd feeds it the kernel.
-	c.must("logger -t smoke hello-from-the-smoke-test")
+	c.Must("logger -t smoke hello-from-the-smoke-test")
 	var log string
 	for i := 0; i < 50; i++ {
-		log, _ = c.run("cat /run/log/syslogd/current")
+		log, _ = c.Run("cat /run/log/syslogd/current")
 		if strings.Contains(log, "hello-from-the-smoke-test") {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	if !strings.Contains(log, "smoke: hello-from-the-smoke-test") {
-		t.Errorf("logger's message is not in /run/log/syslogd/current:\n%s", tail(log, 2000))
+		t.Errorf("logger's message is not in /run/log/syslogd/current:\n%s", vmtest.Tail(log, 2000))
 	}
 	if !strings.Contains(log, "kern.") && !strings.Contains(log, "kernel:") {
-		t.Errorf("no kernel messages (klogd) in /run/log/syslogd/current:\n%s", tail(log, 2000))
+		t.Errorf("no kernel messages (klogd) in /run/log/syslogd/current:\n%s", vmtest.Tail(log, 2000))
 	}
 	// The loopback interface is up and /var is the tmpfs of the mounts service.
-	if out := c.must("ip addr show lo"); !strings.Contains(out, "127.0.0.1") || !strings.Contains(out, "UP") {
+	if out := c.Must("ip addr show lo"); !strings.Contains(out, "127.0.0.1") || !strings.Contains(out, "UP") {
 		t.Errorf("ip addr show lo:\n%s", out)
 	}
 	// (Kernel messages may land in the middle of a command's output.)
-	if out := c.must("grep ' /var ' /proc/mounts"); !strings.Contains(out, "tmpfs /var tmpfs") {
+	if out := c.Must("grep ' /var ' /proc/mounts"); !strings.Contains(out, "tmpfs /var tmpfs") {
 		t.Errorf("/var is not a tmpfs: %q", out)
 	}
 
 	// poweroff stops the services and makes QEMU exit.
-	if _, err := conn.Write([]byte("poweroff\n")); err != nil {
+	if _, err := c.Write([]byte("poweroff\n")); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
@@ -355,9 +251,9 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("QEMU after poweroff: %v", err)
 		}
 	case <-time.After(60 * time.Second):
-		t.Fatalf("QEMU still runs 60 s after poweroff; console:\n%s", tail(c.text(), 3000))
+		t.Fatalf("QEMU still runs 60 s after poweroff; console:\n%s", vmtest.Tail(c.Text(), 3000))
 	}
-	if !strings.Contains(c.text(), "init: shutting down for poweroff") {
-		t.Errorf("init did not log the poweroff:\n%s", tail(c.text(), 2000))
+	if !strings.Contains(c.Text(), "init: shutting down for poweroff") {
+		t.Errorf("init did not log the poweroff:\n%s", vmtest.Tail(c.Text(), 2000))
 	}
 }

@@ -19,6 +19,8 @@ func mergeMain(args []string, stderr io.Writer) error {
 	out := fs.String("o", "", "output manifest `file`")
 	report := fs.String("report", "", "size report `file` to write")
 	top := fs.Int("top", 10, "how many packages and files the report lists")
+	var notes stringList
+	fs.Var(&notes, "note", "a line for the report's notes (repeatable): what the image's builder should know")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -43,6 +45,7 @@ func mergeMain(args []string, stderr io.Writer) error {
 	}
 	if *report != "" {
 		var b bytes.Buffer
+		writeNotes(&b, notes)
 		writeReport(&b, entries, *top)
 		return os.WriteFile(*report, b.Bytes(), 0o644)
 	}
@@ -138,6 +141,25 @@ func describe(e fsspec.Entry) string {
 		return fmt.Sprintf("%s %d,%d, mode %#o%s", e.Type, e.Major, e.Minor, e.Mode, owner)
 	}
 	return fmt.Sprintf("%s, mode %#o%s", e.Type, e.Mode, owner)
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, "\n") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// writeNotes puts the notes first, where nobody reading the report can miss
+// them (e.g. that the image has no SSH server).
+func writeNotes(w io.Writer, notes []string) {
+	if len(notes) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "Notes:\n")
+	for _, n := range notes {
+		fmt.Fprintf(w, "  - %s\n", n)
+	}
+	fmt.Fprintln(w)
 }
 
 // writeReport writes the size report: totals, the biggest origins and the

@@ -212,6 +212,19 @@ Largest files:
 	}
 }
 
+func TestNotes(t *testing.T) {
+	var b bytes.Buffer
+	writeNotes(&b, nil)
+	if b.Len() != 0 {
+		t.Errorf("no notes wrote %q, want nothing", b.String())
+	}
+	writeNotes(&b, []string{"no SSH server: no keys", "second"})
+	want := "Notes:\n  - no SSH server: no keys\n  - second\n\n"
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("notes (-want +got):\n%s", diff)
+	}
+}
+
 func TestCommas(t *testing.T) {
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1000: "-1,000"} {
 		if got := commas(n); got != want {

@@ -13,7 +13,7 @@ service (deps, kernel_fragments, service_name) are there too.
 """
 
 load("//rules/rootfs:defs.bzl", "hostname_error")
-load("//rules/service:defs.bzl", "SERVICE_ATTRS", "cidr_error", "ifname_error", "ip_error", "write_service")
+load("//rules/service:defs.bzl", "SERVICE_ATTRS", "cidr_error", "ifname_error", "ip_error", "publish_ifname", "shell_quote", "write_service")
 
 def _fail(attr, msg):
     fail("attribute %s: %s" % (attr, msg))
@@ -31,13 +31,26 @@ def _check_ifname(ctx):
 
 def _dhcp_client_impl(ctx):
     _check_ifname(ctx)
-    i = ctx.attr.interface
-    run = "ip link set %s up && exec udhcpc -f -S -i %s -s /usr/share/udhcpc/default.script\n" % (i, i)
-    return write_service(ctx, "longrun", {"run": run}, ctx.attr.deps)
+    i = shell_quote(ctx.attr.interface)
+
+    # The interface joins its firewall zone before the first DISCOVER, so
+    # that the zone's rules (udp/68 in) apply to the offers.
+    run = "\n".join([
+        publish_ifname(ctx.attr.interface),
+        "ip link set %s up" % i,
+        "exec udhcpc -f -S -i %s -s /usr/share/udhcpc/default.script" % i,
+    ]) + "\n"
+    return write_service(ctx, "longrun", {"run": run}, ctx.attr.deps, interface = {
+        "ifname": ctx.attr.interface,
+        "inbound": ["udp/68"],
+    })
 
 dhcp_client = rule(
     implementation = _dhcp_client_impl,
-    doc = "A DHCP client (busybox udhcpc) that configures an interface, its default route and /run/resolv.conf.",
+    doc = """A DHCP client (busybox udhcpc) that configures an interface, its
+default route and /run/resolv.conf. Its outputs: ifname, and once leased
+address (ADDRESS/PREFIXLEN), router, dns (one per line), domain and
+resolv.conf (the lease's DNS servers, for dnsmasq's upstreams).""",
     attrs = _attrs(
         ["//userland/busybox", "//userland/busybox:udhcpc_script"],
         interface = attr.string(mandatory = True, doc = "The interface, e.g. eth0."),
@@ -49,11 +62,11 @@ def _interface_address_impl(ctx):
     err = cidr_error(ctx.attr.address)
     if err:
         _fail("address", err)
-    i, a = ctx.attr.interface, ctx.attr.address
+    i, a = shell_quote(ctx.attr.interface), shell_quote(ctx.attr.address)
     return write_service(ctx, "oneshot", {
-        "up": "ip link set %s up && ip addr add %s dev %s\n" % (i, a, i),
+        "up": "ip link set %s up && ip addr add %s dev %s && %s\n" % (i, a, i, publish_ifname(ctx.attr.interface)),
         "down": "ip addr del %s dev %s\n" % (a, i),
-    }, ctx.attr.deps)
+    }, ctx.attr.deps, interface = {"ifname": ctx.attr.interface, "addresses": [ctx.attr.address]})
 
 interface_address = rule(
     implementation = _interface_address_impl,
@@ -68,8 +81,6 @@ interface_address = rule(
 def _bridge_impl(ctx):
     _check_ifname(ctx)
     members = ctx.attr.members
-    if not members:
-        _fail("members", "want at least one member interface")
     for m in members:
         err = ifname_error(m)
         if err:
@@ -79,14 +90,16 @@ def _bridge_impl(ctx):
     for i, m in enumerate(members):
         if m in members[:i]:
             _fail("members", "%r is listed twice" % m)
-    b = ctx.attr.interface
+    b = shell_quote(ctx.attr.interface)
+    q = [shell_quote(m) for m in members]
     up = ["ip link add name %s type bridge" % b]
-    up += ["ip link set %s master %s" % (m, b) for m in members]
-    up += ["ip link set %s up" % x for x in members + [b]]
+    up += ["ip link set %s master %s" % (m, b) for m in q]
+    up += ["ip link set %s up" % x for x in q + [b]]
+    up.append(publish_ifname(ctx.attr.interface))
     return write_service(ctx, "oneshot", {
         "up": " && ".join(up) + "\n",
         "down": "ip link del %s\n" % b,
-    }, ctx.attr.deps)
+    }, ctx.attr.deps, interface = {"ifname": ctx.attr.interface})
 
 bridge = rule(
     implementation = _bridge_impl,
@@ -96,7 +109,7 @@ LAN address on the bridge with interface_address(deps = [the bridge]).""",
     attrs = _attrs(
         ["//userland/busybox"],
         interface = attr.string(mandatory = True, doc = "The bridge's name, e.g. br-lan."),
-        members = attr.string_list(doc = "The interfaces the bridge joins, e.g. [\"lan1\", \"lan2\"]."),
+        members = attr.string_list(doc = "The interfaces the bridge joins, e.g. [\"lan1\", \"lan2\"]; none for a bridge that members join later (a wifi AP's)."),
         kernel_fragments = attr.label_list(
             allow_files = True,
             default = ["//kernel:features/bridge.config"],
@@ -127,7 +140,7 @@ def _ntp_client_impl(ctx):
     for s in ctx.attr.servers:
         if ip_error(s) and hostname_error(s):
             _fail("servers", "want host names or IP addresses, got %r" % s)
-    run = "exec ntpd -n %s\n" % " ".join(["-p " + s for s in ctx.attr.servers])
+    run = "exec ntpd -n %s\n" % " ".join(["-p " + shell_quote(s) for s in ctx.attr.servers])
     return write_service(ctx, "longrun", {"run": run}, ctx.attr.deps)
 
 ntp_client = rule(

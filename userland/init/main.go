@@ -1,8 +1,9 @@
 // Command init is the device's multi-call binary: PID 1 with the service
-// supervisor, the rc client, and poweroff/reboot/halt. It dispatches on
-// basename(argv[0]) (install it as /sbin/init with links /sbin/rc,
-// /sbin/poweroff, /sbin/reboot, /sbin/halt) or on the first argument
-// (`init rc status`). See docs/services.md.
+// supervisor, the rc client, poweroff/reboot/halt and the firewall. It
+// dispatches on basename(argv[0]) (install it as /sbin/init with links
+// /sbin/rc, /sbin/poweroff, /sbin/reboot, /sbin/halt, /sbin/firewall) or on
+// the first argument (`init rc status`). See docs/services.md and
+// docs/router.md.
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"bazwrt/userland/firewall"
 	"bazwrt/userland/init/rc"
 	"bazwrt/userland/init/supervise"
 	"bazwrt/userland/init/sysinit"
@@ -26,6 +28,7 @@ var applets = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"poweroff": func(a []string, o, e io.Writer) int { return shutdownMain(sysinit.Poweroff, a, o, e) },
 	"reboot":   func(a []string, o, e io.Writer) int { return shutdownMain(sysinit.Reboot, a, o, e) },
 	"halt":     func(a []string, o, e io.Writer) int { return shutdownMain(sysinit.Halt, a, o, e) },
+	"firewall": firewall.Main,
 }
 
 func main() { os.Exit(dispatch(os.Args, os.Stdout, os.Stderr)) }
@@ -40,7 +43,7 @@ func dispatch(argv []string, stdout, stderr io.Writer) int {
 		if _, ok := applets[args[0]]; ok && args[0] != "init" {
 			name, args = args[0], args[1:]
 		} else if args[0] == "help" || args[0] == "--help" {
-			fmt.Fprintln(stdout, "usage: init [flags] | init rc ... | init poweroff|reboot|halt [-f]\nrun `init -h` or `init rc -h` for flags")
+			fmt.Fprintln(stdout, "usage: init [flags] | init rc ... | init poweroff|reboot|halt [-f] | init firewall ...\nrun `init -h`, `init rc -h` or `init firewall help` for flags")
 			return 0
 		}
 	}

@@ -81,6 +81,38 @@ func TestDispatch(t *testing.T) {
 	}
 }
 
+// The firewall applet answers as /sbin/firewall and as `init firewall`
+// (its commands that need no kernel: check, usage).
+func TestFirewallApplet(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.nft")
+	bad := filepath.Join(dir, "bad.nft")
+	os.WriteFile(good, []byte("table inet t {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t\ttcp dport 22 accept\n\t}\n}\n"), 0o644)
+	os.WriteFile(bad, []byte("table inet t {\n\tchain input {\n\t\ttcp dport 70000 accept\n\t}\n}\n"), 0o644)
+	for _, tc := range []struct {
+		argv []string
+		code int
+		err  string
+	}{
+		{[]string{"/sbin/firewall", "check", good}, 0, ""},
+		{[]string{"/sbin/init", "firewall", "check", good}, 0, ""},
+		{[]string{"firewall", "check", bad}, 1, "firewall: " + bad + `:3: want a port from 1 to 65535, got "70000"` + "\n"},
+		{[]string{"init", "firewall", "check", bad}, 1, "firewall: " + bad + ":3: "},
+		{[]string{"/sbin/firewall"}, 2, "usage: firewall COMMAND"},
+		{[]string{"/sbin/firewall", "reload"}, 2, `firewall: unknown command "reload"`},
+		{[]string{"/sbin/firewall", "run"}, 2, "usage: firewall run -ruleset FILE"},
+		{[]string{"/sbin/firewall", "run", "-ruleset", bad}, 1, "firewall: " + bad + ":3: "},
+		{[]string{"/sbin/firewall", "run", "-ruleset", good, "-zone", "lan=lan"}, 2, "firewall run: -zone lan=lan: " + good + " has no set zone_lan"},
+		{[]string{"/sbin/firewall", "run", "-ruleset", good, "-zone", "lan"}, 2, `invalid value "lan" for flag -zone: want ZONE=SERVICE`},
+	} {
+		var out, errb bytes.Buffer
+		code := dispatch(tc.argv, &out, &errb)
+		if code != tc.code || !strings.HasPrefix(errb.String(), tc.err) || tc.err == "" && errb.Len() > 0 {
+			t.Errorf("dispatch(%q) = %d, stderr %q; want %d, %q", tc.argv, code, errb.String(), tc.code, tc.err)
+		}
+	}
+}
+
 // writeSystem creates ROOT/etc/svc/db from a small service tree whose
 // scripts log to ROOT/order.
 func writeSystem(t *testing.T, root string) {

@@ -11,9 +11,11 @@ def _rootfs_impl(ctx):
     infos = [t[FsInfo] for t in ctx.attr.fragments]
     if len(ctx.attr.services) > 1:
         fail("attribute services: want one service_db, got %d" % len(ctx.attr.services))
+    notes = []
     if ctx.attr.services:
         db = ctx.attr.services[0]
         infos.append(db[FsInfo])
+        notes = db[ServiceDbInfo].notes.to_list()
         for p in db[ServiceDbInfo].packages.to_list():
             if FsInfo not in p:
                 fail("attribute services: package %s, needed by a service, gives no root filesystem files (FsInfo)" % p.label)
@@ -33,6 +35,7 @@ def _rootfs_impl(ctx):
     args.add("merge")
     args.add("-o", manifest)
     args.add("-report", report)
+    args.add_all(sorted(notes), before_each = "-note")
     args.add_all(manifests)
     inputs = depset(manifests, transitive = [i.files for i in infos])
     ctx.actions.run(

@@ -15,6 +15,22 @@ transitive closure with //tools:svc-compile.""",
         "transitive_files": "depset of the source files of this service and every service it needs.",
         "kernel_fragments": "depset of kernel config fragments the services need.",
         "packages": "depset of the package targets the services need in the image.",
+        "notes": "depset of strings: what the image's builder should know about it (e.g. \"no SSH server: ...\"); they end up in the size report.",
+    },
+)
+
+InterfaceInfo = provider(
+    doc = """A service that owns a network interface (an address, a DHCP client,
+a bridge, a PPPoE link): what other services (the firewall's zones, dnsmasq)
+need to know of it at analysis time. At run time the service writes the
+interface's name to $OUTPUTS/ifname once the interface exists, and init
+removes its outputs when it stops: that is how the firewall's zone sets
+follow interfaces that come and go.""",
+    fields = {
+        "service": "The service's name on the device (its outputs are /run/services/outputs/<service>).",
+        "ifname": "The interface's name when known at build time, else \"\" (e.g. a PPP unit chosen at run time).",
+        "addresses": "list of \"ADDRESS/PREFIXLEN\": the static addresses the service puts on the interface.",
+        "inbound": "list of \"PROTO/PORT\": what the service must receive from its interface's zone (a DHCP client: udp/68).",
     },
 )
 
@@ -24,5 +40,6 @@ ServiceDbInfo = provider(
         "db": "The compiled database file (svc-compile output).",
         "kernel_fragments": "depset of kernel config fragments the services need.",
         "packages": "depset of package targets the services need.",
+        "notes": "depset of strings: the services' notes for the size report.",
     },
 )

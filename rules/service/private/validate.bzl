@@ -129,3 +129,72 @@ def service_name_error(value):
         if c in "/ \t\n":
             return "%r is not a service name: it contains %r" % (value, c)
     return ""
+
+def mac_error(value):
+    """Returns why value is not a MAC address (52:54:00:12:34:56), or "".
+
+    Args:
+      value: the string to check.
+
+    Returns:
+      "" when value is good, else a message that says why not.
+    """
+    parts = value.split(":")
+    if len(parts) != 6:
+        return "%r is not a MAC address: want six colon-separated pairs of hex digits, e.g. 52:54:00:12:34:56" % value
+    for p in parts:
+        if len(p) != 2 or not _all_in(p, _HEX):
+            return "%r is not a MAC address: %r is not a pair of hex digits" % (value, p)
+    return ""
+
+def ipv4_to_int(value):
+    """Returns an IPv4 address as an integer: 192.168.8.1 is 3232237569.
+
+    Args:
+      value: an address that ipv4_error accepts.
+
+    Returns:
+      The address as a number from 0 to 2^32 - 1.
+    """
+    n = 0
+    for p in value.split("."):
+        n = n * 256 + int(p)
+    return n
+
+def int_to_ipv4(n):
+    """Returns the dotted quad of an integer from 0 to 2^32 - 1 (ipv4_to_int's inverse).
+
+    Args:
+      n: the address as a number.
+
+    Returns:
+      The address, e.g. "192.168.8.1".
+    """
+    return ".".join([str((n // d) % 256) for d in (16777216, 65536, 256, 1)])
+
+def ipv6_to_int(value):
+    """Returns an IPv6 address as an integer (0 to 2^128 - 1), to compare addresses.
+
+    Two spellings of one address ("fd00::1", "fd00:0::0:1") give one number.
+
+    Args:
+      value: an address that ipv6_error accepts.
+
+    Returns:
+      The address as a number.
+    """
+    head, _, tail = value.partition("::")
+    halves = []
+    for part in (head, tail):
+        words = []
+        for g in (part.split(":") if part else []):
+            if "." in g:
+                v4 = ipv4_to_int(g)
+                words += [v4 // 65536, v4 % 65536]
+            else:
+                words.append(int(g, 16))
+        halves.append(words)
+    n = 0
+    for w in halves[0] + [0] * (8 - len(halves[0]) - len(halves[1])) + halves[1]:
+        n = n * 65536 + w
+    return n

@@ -1,0 +1,88 @@
+// Command firewall-compile compiles a firewall's options (the JSON written
+// by the firewall rule of //userland/firewall:services.bzl) into its
+// ruleset, in nft syntax, as the device loads it (see
+// bazwrt/userland/firewall/compile for the defaults, and
+// bazwrt/userland/firewall/ruleset for the language).
+//
+//	firewall-compile [-o OUT] CONFIG.json
+//
+// Without -o the ruleset goes to stdout. Errors name the configuration
+// file, the field, the bad value and what was wanted.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"bazwrt/userland/firewall/compile"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("firewall-compile", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("o", "", "write the ruleset to `FILE` (default: stdout)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: firewall-compile [-o OUT] CONFIG.json\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	name := fs.Arg(0)
+	data, err := os.ReadFile(name)
+	if err != nil {
+		fmt.Fprintf(stderr, "firewall-compile: %v\n", err)
+		return 1
+	}
+	c, err := compile.Decode(name, data)
+	if err != nil {
+		fmt.Fprintf(stderr, "firewall-compile: %v\n", err)
+		return 1
+	}
+	rs, err := compile.Compile(name, c)
+	if err != nil {
+		fmt.Fprintf(stderr, "firewall-compile: %v\n", err)
+		return 1
+	}
+	text := rs.Format()
+	if *out == "" {
+		stdout.Write(text)
+		return 0
+	}
+	if err := writeAtomic(*out, text); err != nil {
+		fmt.Fprintf(stderr, "firewall-compile: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// writeAtomic writes via a temporary file and rename: a reader never sees
+// half a ruleset.
+func writeAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ruleset-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
