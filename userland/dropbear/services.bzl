@@ -106,7 +106,7 @@ keys=$(printf '%s' "$inline"; for f in "$@"; do
   n=0
   while IFS= read -r line || [ -n "$line" ]; do
     n=$((n + 1))
-    case "$line" in ''|'#'*) continue ;; esac
+    case "$line" in (''|'#'*) continue ;; esac
     if ! printf '%s\\n' "$line" | grep -Eq {ere}; then
       echo "$f:$n: not an OpenSSH public key line (want TYPE BASE64 [comment], TYPE one of {types}, no quotes)" >&2
       exit 1
