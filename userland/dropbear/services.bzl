@@ -92,6 +92,7 @@ exec dropbear -F -E -s -D $d -r $d/ed25519 {listen}
     args.add(head)
     args.add(tail)
     args.add("".join([k + "\n" for k in keys]))
+    args.add(_KEY_ERE)
     args.add_all(files)
     ctx.actions.run_shell(
         outputs = [run],
@@ -100,14 +101,14 @@ exec dropbear -F -E -s -D $d -r $d/ed25519 {listen}
         mnemonic = "SshKeys",
         progress_message = "Checking the authorized keys of %s" % ctx.label,
         command = """set -eu
-out=$1 head=$2 tail=$3 inline=$4
-shift 4
+out=$1 head=$2 tail=$3 inline=$4 ere=$5
+shift 5
 keys=$(printf '%s' "$inline"; for f in "$@"; do
   n=0
   while IFS= read -r line || [ -n "$line" ]; do
     n=$((n + 1))
     case "$line" in (''|'#'*) continue ;; esac
-    if ! printf '%s\\n' "$line" | grep -Eq {ere}; then
+    if ! printf '%s\\n' "$line" | grep -Eq "$ere"; then
       echo "$f:$n: not an OpenSSH public key line (want TYPE BASE64 [comment], TYPE one of {types}, no quotes)" >&2
       exit 1
     fi
@@ -120,7 +121,6 @@ if [ -z "$keys" ]; then
 fi
 printf '%s%s\\n%s' "$head" "$keys" "$tail" >"$out"
 """.format(
-            ere = "'" + _KEY_ERE + "'",
             types = ", ".join(_KEY_TYPES),
             label = ctx.label,
         ),

@@ -364,6 +364,22 @@ func newExpr(name string) expr.Any {
 	return nil
 }
 
+// withoutAttr returns the attributes b without those of type typ
+// (padding, for example).
+func withoutAttr(b []byte, typ uint16) ([]byte, error) {
+	as, err := parseAttrs(b)
+	if err != nil {
+		return nil, err
+	}
+	var out attrs
+	for _, a := range as {
+		if a.typ != typ {
+			out.add(a.typ, a.data)
+		}
+	}
+	return out, nil
+}
+
 // unmarshalExprs parses a rule's expressions. An expression the decoder
 // does not know is an error naming it (google/nftables skips those).
 func unmarshalExprs(list []byte) ([]expr.Any, error) {
@@ -381,6 +397,13 @@ func unmarshalExprs(list []byte) ([]expr.Any, error) {
 		e := newExpr(name)
 		if e == nil {
 			return nil, fmt.Errorf("unknown expression %q", name)
+		}
+		if name == "limit" {
+			// A 32-bit kernel aligns limit's 64-bit attributes with
+			// NFTA_LIMIT_PAD, which google/nftables refuses.
+			if data, err = withoutAttr(data, unix.NFTA_LIMIT_PAD); err != nil {
+				return nil, fmt.Errorf("expression %s: %w", name, err)
+			}
 		}
 		if err := expr.Unmarshal(unix.NFPROTO_INET, data, e); err != nil {
 			return nil, fmt.Errorf("expression %s: %w", name, err)
