@@ -28,7 +28,7 @@ image's lost-option check covers them.
 """
 
 load("//rules/rootfs:defs.bzl", "FsInfo")
-load("//rules/service:defs.bzl", "InterfaceInfo", "SERVICE_ATTRS", "ipv4_error", "shell_quote", "write_service")
+load("//rules/service:defs.bzl", "InterfaceInfo", "SERVICE_ATTRS", "ipv4_error", "ipv4_to_int", "shell_quote", "write_service")
 
 FirewallInfo = provider(
     doc = "A compiled firewall ruleset and what its service needs to run it.",
@@ -69,12 +69,6 @@ def _zone(attr, z, zones):
         _fail(attr, "zone %r is not defined: want one of %s (the values of zones)" % (z, ", ".join(sorted(zones.keys())) or "none"))
     return z
 
-def _ipv4_int(a):
-    n = 0
-    for p in a.split("."):
-        n = n * 256 + int(p)
-    return n
-
 def _in_subnet(addr, cidr):
     net, _, plen = cidr.partition("/")
     if ":" in net:
@@ -82,7 +76,7 @@ def _in_subnet(addr, cidr):
     size = 1
     for _ in range(32 - int(plen)):
         size *= 2
-    return _ipv4_int(addr) // size == _ipv4_int(net) // size
+    return ipv4_to_int(addr) // size == ipv4_to_int(net) // size
 
 def _ruleset_impl(ctx):
     # Zones: member services (with InterfaceInfo) -> zone name.
