@@ -26,7 +26,7 @@ See docs/rootfs.md.
 """
 
 load("//rules/firmware/private:vm.bzl", _vm_image = "vm_image")
-load("//rules/kernel:defs.bzl", _kernel = "kernel")
+load("//rules/kernel:defs.bzl", _kernel = "kernel", _kernel_reuse = "kernel_reuse")
 load("//rules/rootfs:defs.bzl", "rootfs", "system_files")
 load("//rules/service:defs.bzl", "service_db")
 
@@ -83,8 +83,8 @@ def firmware(
       kernel: another image's kernel target to boot instead of building one
         (tests of other configurations of a device: a kernel build is the
         slowest action there is). Its configuration must already have what
-        these services need; kernel_fragments and kernel_patches are
-        ignored.
+        these services need: the build fails naming each option it lacks.
+        kernel_fragments and kernel_patches are ignored.
       visibility: of every target.
     """
     service_db(
@@ -94,9 +94,11 @@ def firmware(
         visibility = visibility,
     )
     if kernel:
-        native.alias(
+        _kernel_reuse(
             name = "kernel",
-            actual = kernel,
+            kernel = kernel,
+            services = [":services"],
+            platform = platform,
             visibility = visibility,
         )
     else:

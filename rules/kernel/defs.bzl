@@ -8,6 +8,7 @@ docs/kernel.md.
 - kernel_build: vmlinux, boot images, DTBs (KernelInfo).
 - kernel_menuconfig: `bazel run` helper to write a fragment.
 - kernel_uimage: U-Boot legacy uImage (lzma, DTB appended when the device wants it).
+- kernel_reuse: another image's kernel, checked to have what this image's services need.
 - kernel: the three above for a device, named <name>_config, <name>, <name>_menuconfig.
 """
 
@@ -17,6 +18,7 @@ load(
     _kernel_build = "kernel_build",
     _kernel_config = "kernel_config",
     _kernel_menuconfig = "kernel_menuconfig",
+    _kernel_reuse = "kernel_reuse",
 )
 load(
     "//rules/kernel/private:providers.bzl",
@@ -33,6 +35,7 @@ device_info = _device_info
 kernel_config = _kernel_config
 kernel_build = _kernel_build
 kernel_menuconfig = _kernel_menuconfig
+kernel_reuse = _kernel_reuse
 kernel_uimage = _kernel_uimage
 
 def kernel(

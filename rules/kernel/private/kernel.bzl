@@ -250,3 +250,55 @@ changed as a fragment, to paste into the device's or feature's fragment.""",
     },
     executable = True,
 )
+
+def _kernel_reuse_impl(ctx):
+    k = ctx.attr.kernel[KernelInfo]
+    fragments = []
+    for t in ctx.attr.services:
+        for f in t[ServiceDbInfo].kernel_fragments.to_list():
+            if f not in fragments:
+                fragments.append(f)
+
+    # A validation action: any build of something that uses this kernel
+    # runs it, and fails naming each option a service needs that the
+    # reused kernel lacks.
+    stamp = ctx.actions.declare_file(ctx.label.name + ".checked")
+    args = ctx.actions.args()
+    args.add(ctx.executable._checker)
+    args.add(stamp)
+    args.add("-config", k.config)
+    args.add_all(fragments)
+    ctx.actions.run_shell(
+        command = "\"$1\" \"${@:3}\" && : >\"$2\"",
+        arguments = [args],
+        inputs = [k.config] + fragments,
+        tools = [ctx.executable._checker],
+        outputs = [stamp],
+        mnemonic = "KernelReuseCheck",
+        progress_message = "Checking that %s has the options %s's services need" % (ctx.attr.kernel.label, ctx.label),
+    )
+    return [
+        ctx.attr.kernel[DefaultInfo],
+        k,
+        OutputGroupInfo(_validation = depset([stamp])),
+    ]
+
+kernel_reuse = rule(
+    implementation = _kernel_reuse_impl,
+    doc = """Another image's kernel, for an image whose services differ (tests of
+other configurations of a device: a kernel build is the slowest action
+there is). Forwards the kernel's KernelInfo; its validation fails the
+build, naming the option and fragment, when the kernel's .config lacks an
+option the services' kernel fragments ask for.""",
+    attrs = {
+        "kernel": attr.label(mandatory = True, providers = [KernelInfo], doc = "The kernel to reuse."),
+        "services": attr.label_list(
+            cfg = platform_transition,
+            providers = [ServiceDbInfo],
+            doc = "service_db targets whose services' kernel fragments the kernel must have.",
+        ),
+        "platform": attr.label(mandatory = True, doc = "The device's platform, to analyse services for."),
+        "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
+        "_checker": attr.label(default = "//tools/kconfig-check", executable = True, cfg = "exec"),
+    },
+)

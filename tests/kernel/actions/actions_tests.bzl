@@ -51,3 +51,24 @@ patches_test = analysistest.make(
     _patches_test_impl,
     attrs = {"patches": attr.string_list(doc = "Short paths of the patches, in order.")},
 )
+
+def _reuse_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    checks = _by_mnemonic(env, "KernelReuseCheck")
+    asserts.equals(env, 1, len(checks), "KernelReuseCheck actions")
+    for a in checks:
+        ins = [f.short_path for f in a.inputs.to_list()]
+        for want in ctx.attr.inputs:
+            asserts.true(env, want in ins, "%s is not an input of the check (inputs: %s)" % (want, ins))
+        stamps = a.outputs.to_list()
+        groups = analysistest.target_under_test(env)[OutputGroupInfo]
+        asserts.true(env, hasattr(groups, "_validation"), "no _validation output group: the check would not run")
+        if hasattr(groups, "_validation"):
+            asserts.equals(env, stamps, groups._validation.to_list(), "validation outputs")
+    asserts.equals(env, [], _by_mnemonic(env, "KernelBuild"), "KernelBuild actions of a reused kernel")
+    return analysistest.end(env)
+
+reuse_test = analysistest.make(
+    _reuse_test_impl,
+    attrs = {"inputs": attr.string_list(doc = "Short paths the check must read: the reused .config and the services' fragments.")},
+)
