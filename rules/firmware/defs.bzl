@@ -59,6 +59,7 @@ def firmware(
         hosts = {},
         output = "vm",
         kernel = None,
+        run_vm_args = [],
         visibility = None):
     """A device's system: kernel, services, rootfs, manifest and the default output.
 
@@ -85,6 +86,8 @@ def firmware(
         slowest action there is). Its configuration must already have what
         these services need: the build fails naming each option it lacks.
         kernel_fragments and kernel_patches are ignored.
+      run_vm_args: for output "vm": run-vm flags its script always
+        passes (e.g. --lan-network world for an upstream VM).
       visibility: of every target.
     """
     service_db(
@@ -150,6 +153,7 @@ def firmware(
             device = device,
             kernel = ":kernel",
             rootfs = ":rootfs",
+            run_vm_args = run_vm_args,
             visibility = visibility,
         )
         native.alias(

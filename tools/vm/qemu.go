@@ -7,6 +7,7 @@ package vm
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -104,6 +105,9 @@ const (
 	LANMAC    = "52:54:00:00:00:02"
 )
 
+// Networks are the multicast networks by name, with their port offsets.
+var Networks = map[string]int{"access": AccessPort, "lan": LANPort, "world": WorldPort}
+
 // MulticastNetdev is the -netdev spec of the network at port offset off,
 // without the id.
 func MulticastNetdev(portBase, off int) string {
@@ -125,6 +129,14 @@ type Config struct {
 	// second NIC; by default they are the "access" and "lan" multicast
 	// networks at PortBase.
 	WAN, LAN string
+	// WANNetwork and LANNetwork name the multicast networks (Networks) of
+	// the first and second NIC when WAN and LAN are empty; by default
+	// access and lan. An upstream VM (the emulated ISP) uses access and
+	// world.
+	WANNetwork, LANNetwork string
+	// WANMAC and LANMAC are the NICs' MAC addresses, by default AccessMAC
+	// and LANMAC: two VMs on one network need different ones.
+	WANMAC, LANMAC string
 	// PortBase moves the multicast ports (access, lan, world are
 	// PortBase+0, +1, +2) so that VMs that must not see each other, such as
 	// tests Bazel runs in parallel, do not. Default DefaultPortBase.
@@ -161,6 +173,10 @@ func (c Config) withDefaults() Config {
 	if c.PortBase == 0 {
 		c.PortBase = DefaultPortBase
 	}
+	c.WANNetwork = or(c.WANNetwork, "access")
+	c.LANNetwork = or(c.LANNetwork, "lan")
+	c.WANMAC = or(c.WANMAC, AccessMAC)
+	c.LANMAC = or(c.LANMAC, LANMAC)
 	return c
 }
 
@@ -206,10 +222,20 @@ func (c Config) Command(rootfsSize int64) (string, []string, error) {
 		// force-raw: a squashfs must not be taken for an ELF or uImage.
 		"-device", fmt.Sprintf("loader,file=%s,addr=%#x,force-raw=on", c.Rootfs, p.Addr),
 	)
-	for _, n := range []struct{ id, spec, mac string }{
-		{"access", or(c.WAN, MulticastNetdev(c.PortBase, AccessPort)), AccessMAC},
-		{"lan", or(c.LAN, MulticastNetdev(c.PortBase, LANPort)), LANMAC},
+	for _, n := range []struct{ id, spec, network, mac string }{
+		{"access", c.WAN, c.WANNetwork, c.WANMAC},
+		{"lan", c.LAN, c.LANNetwork, c.LANMAC},
 	} {
+		if n.spec == "" {
+			off, ok := Networks[n.network]
+			if !ok {
+				return "", nil, fmt.Errorf("network %q of the %s NIC: unknown, want one of access, lan, world", n.network, n.id)
+			}
+			n.spec = MulticastNetdev(c.PortBase, off)
+		}
+		if _, err := net.ParseMAC(n.mac); err != nil || len(n.mac) != len("52:54:00:00:00:01") {
+			return "", nil, fmt.Errorf("MAC address %q of the %s NIC: want six hex bytes separated by colons, e.g. 52:54:00:00:00:01", n.mac, n.id)
+		}
 		args = append(args,
 			"-netdev", n.spec+",id="+n.id,
 			// romfile=: no PXE option ROM, which needs Debian's

@@ -2,6 +2,7 @@
 
 load("//rules/kernel:providers.bzl", "DeviceInfo", "KernelInfo")
 load("//rules/rootfs:providers.bzl", "RootfsInfo")
+load("//rules/service:defs.bzl", "shell_quote")
 
 # run-vm's --arch for a kernel ARCH.
 _VM_ARCH = {"mips": "mips", "arm": "arm", "arm64": "aarch64"}
@@ -24,12 +25,13 @@ def _vm_image_impl(ctx):
 set -eu
 r=${{RUNFILES_DIR:-$0.runfiles}}
 r=$(cd "$r/{ws}" && pwd)
-exec "$r/{run_vm}" --arch {arch} "$@" "$r/{kernel}" "$r/{rootfs}"
+exec "$r/{run_vm}" --arch {arch}{args} "$@" "$r/{kernel}" "$r/{rootfs}"
 """.format(
         label = ctx.label,
         ws = ctx.workspace_name,
         run_vm = run_vm.short_path,
         arch = arch,
+        args = "".join([" " + shell_quote(a) for a in ctx.attr.run_vm_args]),
         kernel = kernel.short_path,
         rootfs = root.image.short_path,
     ), is_executable = True)
@@ -49,6 +51,7 @@ to run-vm). Output groups kernel and rootfs name the two files.""",
         "device": attr.label(mandatory = True, providers = [DeviceInfo]),
         "kernel": attr.label(mandatory = True, providers = [KernelInfo]),
         "rootfs": attr.label(mandatory = True, providers = [RootfsInfo]),
+        "run_vm_args": attr.string_list(doc = "run-vm flags the script always passes, before the caller's, e.g. the networks and MACs of an upstream VM."),
         "_run_vm": attr.label(default = "//tools/run-vm", executable = True, cfg = "target"),
     },
     executable = True,
