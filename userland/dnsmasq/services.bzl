@@ -22,8 +22,9 @@ with the service). The longrun runs
 `dnsmasq -k --log-facility=- --conf-file=/etc/dnsmasq/SERVICE.conf`: in the
 foreground, logging to its stderr (/run/log/SERVICE/), as the user nobody
 (the image's /etc/passwd must have it, as system_files' default does; its
-group is nobody's), with no pid file. It starts after `interface` and
-`upstream_service`. dnsmasq has no readiness notification: the service is
+group is nobody's), with no pid file. It starts after `interface`, not
+after `upstream_service`, whose resolv.conf it reads when it appears: DNS
+and DHCP on the LAN do not wait for the WAN. dnsmasq has no readiness notification: the service is
 ready once spawned, and answers a moment later.
 
 What the configuration says:
@@ -451,7 +452,11 @@ def _service_impl(ctx):
 
     # The leases' directory: dnsmasq opens the file as root, then drops to nobody.
     run = "mkdir -p %s\nexec dnsmasq -k --log-facility=- --conf-file=%s\n" % (shell_quote(_LEASES_DIR), shell_quote(conf.path))
-    deps = ctx.attr.deps + [ctx.attr.interface] + ([ctx.attr.upstream_service] if ctx.attr.upstream_service else [])
+
+    # Not upstream_service: the LAN must not wait for the WAN (a PPPoE link
+    # is ready only once it has an address, which may be never); dnsmasq
+    # reads its resolv.conf whenever it appears or changes.
+    deps = ctx.attr.deps + [ctx.attr.interface]
     return write_service(
         ctx,
         "longrun",
