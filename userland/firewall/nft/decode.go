@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/nftables/binaryutil"
-	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
 	rs "bazwrt/userland/firewall/ruleset"
@@ -17,24 +15,23 @@ import (
 // A decoder translates expressions read back from the kernel into rules:
 // the inverse of the encoder, for exactly what the encoder writes.
 type decoder struct {
-	order binaryutil.ByteOrder
+	order binary.ByteOrder
 	// elems returns the elements of an anonymous set, by the name the
 	// kernel gave it (__set0...).
 	elems func(name string) ([][]byte, error)
 }
 
 // unknown is the error for expressions the decoder does not know, naming
-// them: "unknown expressions *expr.Meta{Key:6 SourceRegister:false
-// Register:1} ...".
-func unknown(x []expr.Any) error {
+// them: "unknown expressions meta{Key:6 Register:1} ...".
+func unknown(x []expr) error {
 	s := make([]string, len(x))
 	for i, e := range x {
-		s[i] = fmt.Sprintf("%T", e) + strings.TrimPrefix(fmt.Sprintf("%+v", e), "&")
+		s[i] = e.name() + strings.TrimPrefix(fmt.Sprintf("%+v", e), "&")
 	}
 	return errors.New("unknown expressions " + strings.Join(s, " "))
 }
 
-func (d *decoder) rule(x []expr.Any) (rs.Rule, error) {
+func (d *decoder) rule(x []expr) (rs.Rule, error) {
 	var r rs.Rule
 	i := 0
 	for i < len(x) {
@@ -49,22 +46,22 @@ func (d *decoder) rule(x []expr.Any) (rs.Rule, error) {
 		i += n
 	}
 	if i < len(x) {
-		if l, ok := x[i].(*expr.Limit); ok {
+		if l, ok := x[i].(*limitExpr); ok {
 			unit := ""
 			for _, u := range limitUnits {
 				if u.unit == l.Unit {
 					unit = u.name
 				}
 			}
-			if l.Type != expr.LimitTypePkts || unit == "" {
+			if l.Type != unix.NFT_LIMIT_PKTS || unit == "" || l.Flags&^unix.NFT_LIMIT_F_INV != 0 {
 				return rs.Rule{}, unknown(x[i : i+1])
 			}
-			r.Limit = &rs.Limit{Rate: l.Rate, Unit: unit, Burst: l.Burst, Over: l.Over}
+			r.Limit = &rs.Limit{Rate: l.Rate, Unit: unit, Burst: l.Burst, Over: l.Flags&unix.NFT_LIMIT_F_INV != 0}
 			i++
 		}
 	}
 	if i < len(x) {
-		if _, ok := x[i].(*expr.Counter); ok {
+		if _, ok := x[i].(*counterExpr); ok {
 			r.Counter = true
 			i++
 		}
@@ -80,9 +77,9 @@ func (d *decoder) rule(x []expr.Any) (rs.Rule, error) {
 	return r, nil
 }
 
-func metaField(e expr.Any) (rs.Field, bool) {
-	m, ok := e.(*expr.Meta)
-	if !ok || m.SourceRegister || m.Register != reg {
+func metaField(e expr) (rs.Field, bool) {
+	m, ok := e.(*metaExpr)
+	if !ok || m.Register != reg {
 		return 0, false
 	}
 	for _, f := range []rs.Field{rs.IifName, rs.OifName, rs.NfProto, rs.L4Proto} {
@@ -95,7 +92,7 @@ func metaField(e expr.Any) (rs.Field, bool) {
 
 // match decodes the match at the start of x, returning how many
 // expressions it took; 0 if x does not start with a match.
-func (d *decoder) match(x []expr.Any) (rs.Match, int, error) {
+func (d *decoder) match(x []expr) (rs.Match, int, error) {
 	var m rs.Match
 	i := 0
 	// A header field's protocol: meta l4proto or nfproto, then the
@@ -103,48 +100,47 @@ func (d *decoder) match(x []expr.Any) (rs.Match, int, error) {
 	var dep rs.Field
 	var depValue byte
 	if len(x) >= 3 {
-		c, isCmp := x[1].(*expr.Cmp)
-		_, isPayload := x[2].(*expr.Payload)
+		c, isCmp := x[1].(*cmpExpr)
+		_, isPayload := x[2].(*payloadExpr)
 		if f, ok := metaField(x[0]); ok && (f == rs.L4Proto || f == rs.NfProto) && isCmp && isPayload &&
-			c.Op == expr.CmpOpEq && c.Register == reg && len(c.Data) == 1 {
+			c.Op == unix.NFT_CMP_EQ && c.Register == reg && len(c.Data) == 1 {
 			dep, depValue, i = f, c.Data[0], 2
 		}
 	}
 	switch e := x[i].(type) {
-	case *expr.Meta:
+	case *metaExpr:
 		f, ok := metaField(e)
 		if !ok {
 			return m, 0, unknown(x[:1])
 		}
 		m.Field = f
-	case *expr.Ct:
-		if e.Register == reg && !e.SourceRegister && e.Direction == 0 {
+	case *ctExpr:
+		if e.Register == reg {
 			switch e.Key {
-			case expr.CtKeySTATE:
+			case unix.NFT_CT_STATE:
 				m.Field = rs.CtState
-			case expr.CtKeySTATUS:
+			case unix.NFT_CT_STATUS:
 				m.Field = rs.CtStatus
 			}
 		}
 		if m.Field == 0 {
 			return m, 0, unknown(x[:1])
 		}
-	case *expr.Fib:
-		if e.Register != reg || !e.ResultOIF || e.ResultOIFNAME || e.ResultADDRTYPE || e.FlagMARK || e.FlagOIF || e.FlagPRESENT {
+	case *fibExpr:
+		m.Field = rs.Fib
+		flags := e.Flags
+		for _, ff := range fibFlags {
+			if flags&ff.flag != 0 {
+				m.Fib |= ff.fib
+				flags &^= ff.flag
+			}
+		}
+		// Not PRESENT, MARK or OIF.
+		if e.Register != reg || e.Result != unix.NFT_FIB_RESULT_OIF || flags != 0 {
 			return m, 0, unknown(x[:1])
 		}
-		m.Field = rs.Fib
-		if e.FlagSADDR {
-			m.Fib |= rs.FibSaddr
-		}
-		if e.FlagDADDR {
-			m.Fib |= rs.FibDaddr
-		}
-		if e.FlagIIF {
-			m.Fib |= rs.FibIif
-		}
-	case *expr.Payload:
-		if e.OperationType == expr.PayloadLoad && e.DestRegister == reg && e.CsumType == expr.CsumTypeNone {
+	case *payloadExpr:
+		if e.Register == reg {
 			for f := rs.Field(1); f <= rs.Fib; f++ {
 				base, off, ok := payload(f)
 				df, dv, _ := f.Dependency()
@@ -172,13 +168,13 @@ func (d *decoder) match(x []expr.Any) (rs.Match, int, error) {
 
 // compare decodes the comparison of a loaded field, returning how many
 // expressions it took.
-func (d *decoder) compare(m *rs.Match, x []expr.Any) (int, bool) {
+func (d *decoder) compare(m *rs.Match, x []expr) (int, bool) {
 	size := m.Field.Size()
-	op := func(o expr.CmpOp) (rs.Op, bool) {
+	op := func(o uint32) (rs.Op, bool) {
 		switch o {
-		case expr.CmpOpEq:
+		case unix.NFT_CMP_EQ:
 			return rs.Eq, true
-		case expr.CmpOpNeq:
+		case unix.NFT_CMP_NEQ:
 			return rs.Ne, true
 		}
 		return 0, false
@@ -186,7 +182,7 @@ func (d *decoder) compare(m *rs.Match, x []expr.Any) (int, bool) {
 	zero := func(b []byte, n int) bool { return len(b) == n && bytes.Count(b, []byte{0}) == n }
 	var ok bool
 	switch c := x[0].(type) {
-	case *expr.Cmp:
+	case *cmpExpr:
 		if c.Register != reg || len(c.Data) != size {
 			return 0, false
 		}
@@ -213,11 +209,11 @@ func (d *decoder) compare(m *rs.Match, x []expr.Any) (int, bool) {
 			}
 		}
 		return 1, true
-	case *expr.Bitwise:
+	case *bitwiseExpr:
 		if len(x) < 2 || c.SourceRegister != reg || c.DestRegister != reg || int(c.Len) != size || !zero(c.Xor, size) || len(c.Mask) != size {
 			return 0, false
 		}
-		cmp, isCmp := x[1].(*expr.Cmp)
+		cmp, isCmp := x[1].(*cmpExpr)
 		if !isCmp || cmp.Register != reg || len(cmp.Data) != size {
 			return 0, false
 		}
@@ -248,17 +244,17 @@ func (d *decoder) compare(m *rs.Match, x []expr.Any) (int, bool) {
 			m.Kind, m.Data, m.Bits = rs.Prefix, cmp.Data, bits
 			return 2, true
 		}
-	case *expr.Range:
-		if c.Register != reg || len(c.FromData) != size || len(c.ToData) != size || size != 2 {
+	case *rangeExpr:
+		if c.Register != reg || len(c.From) != size || len(c.To) != size || size != 2 {
 			return 0, false
 		}
 		if m.Op, ok = op(c.Op); !ok {
 			return 0, false
 		}
-		m.Kind, m.Data, m.End = rs.Range, c.FromData, c.ToData
+		m.Kind, m.Data, m.End = rs.Range, c.From, c.To
 		return 1, true
-	case *expr.Lookup:
-		if c.SourceRegister != reg || c.IsDestRegSet {
+	case *lookupExpr:
+		if c.Register != reg || c.Map {
 			return 0, false
 		}
 		if c.Invert {
@@ -311,26 +307,26 @@ func (d *decoder) value(f rs.Field, b []byte) ([]byte, bool) {
 
 // stmt decodes the final statement at the start of x, returning how many
 // expressions it took (0: none).
-func (d *decoder) stmt(x []expr.Any) (rs.Stmt, int) {
+func (d *decoder) stmt(x []expr) (rs.Stmt, int) {
 	switch e := x[0].(type) {
-	case *expr.Verdict:
+	case *verdictExpr:
 		for _, v := range verdicts {
-			if v.verdict == e.Kind && (e.Chain != "") == (v.stmt == rs.Jump || v.stmt == rs.Goto) {
+			if v.code == e.Code && (e.Chain != "") == (v.stmt == rs.Jump || v.stmt == rs.Goto) {
 				return rs.Stmt{Kind: v.stmt, Chain: e.Chain}, 1
 			}
 		}
-	case *expr.Reject:
+	case *rejectExpr:
 		switch {
 		case e.Type == unix.NFT_REJECT_TCP_RST:
 			return rs.Stmt{Kind: rs.Reject, TCPReset: true}, 1
 		case e.Type == unix.NFT_REJECT_ICMPX_UNREACH && e.Code <= rs.RejectAdminProhibited:
 			return rs.Stmt{Kind: rs.Reject, Code: e.Code}, 1
 		}
-	case *expr.Masq:
-		if !e.Random && !e.FullyRandom && !e.Persistent && !e.ToPorts {
+	case *masqExpr:
+		if e.Flags == 0 && e.ProtoMin == 0 {
 			return rs.Stmt{Kind: rs.Masquerade}, 1
 		}
-	case *expr.Immediate:
+	case *immediateExpr:
 		return d.nat(x)
 	}
 	return rs.Stmt{}, 0
@@ -338,34 +334,34 @@ func (d *decoder) stmt(x []expr.Any) (rs.Stmt, int) {
 
 // nat decodes "immediate address [immediate port] nat". The kernel reads
 // back the maximum registers equal to the minimum ones, and a flag for the
-// address; those are what the encoder meant.
-func (d *decoder) nat(x []expr.Any) (rs.Stmt, int) {
-	addr, ok := x[0].(*expr.Immediate)
+// address (MAP_IPS); those are what the encoder meant.
+func (d *decoder) nat(x []expr) (rs.Stmt, int) {
+	addr, ok := x[0].(*immediateExpr)
 	if !ok || addr.Register != reg || len(addr.Data) != 4 || len(x) < 2 {
 		return rs.Stmt{}, 0
 	}
 	s := rs.Stmt{Addr: [4]byte(addr.Data)}
 	i := 1
-	if port, ok := x[1].(*expr.Immediate); ok {
+	if port, ok := x[1].(*immediateExpr); ok {
 		if port.Register != reg+1 || len(port.Data) != 2 || len(x) < 3 {
 			return rs.Stmt{}, 0
 		}
 		s.Port = binary.BigEndian.Uint16(port.Data)
 		i++
 	}
-	nat, ok := x[i].(*expr.NAT)
-	if !ok || nat.Family != unix.NFPROTO_IPV4 || nat.RegAddrMin != reg || (nat.RegAddrMax != 0 && nat.RegAddrMax != reg) ||
-		nat.Random || nat.FullyRandom || nat.Persistent || nat.Prefix {
+	nat, ok := x[i].(*natExpr)
+	if !ok || nat.Family != unix.NFPROTO_IPV4 || nat.AddrMin != reg || (nat.AddrMax != 0 && nat.AddrMax != reg) ||
+		nat.Flags&^(unix.NF_NAT_RANGE_MAP_IPS|unix.NF_NAT_RANGE_PROTO_SPECIFIED) != 0 {
 		return rs.Stmt{}, 0
 	}
-	if s.Port != 0 && (nat.RegProtoMin != reg+1 || (nat.RegProtoMax != 0 && nat.RegProtoMax != reg+1)) ||
-		s.Port == 0 && (nat.RegProtoMin != 0 || nat.RegProtoMax != 0) {
+	if s.Port != 0 && (nat.ProtoMin != reg+1 || (nat.ProtoMax != 0 && nat.ProtoMax != reg+1)) ||
+		s.Port == 0 && (nat.ProtoMin != 0 || nat.ProtoMax != 0) {
 		return rs.Stmt{}, 0
 	}
 	switch nat.Type {
-	case expr.NATTypeDestNAT:
+	case unix.NFT_NAT_DNAT:
 		s.Kind = rs.DNAT
-	case expr.NATTypeSourceNAT:
+	case unix.NFT_NAT_SNAT:
 		s.Kind = rs.SNAT
 	default:
 		return rs.Stmt{}, 0

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,6 +33,9 @@ func (a *attrs) str(typ uint16, s string) { a.add(typ, append([]byte(s), 0)) }
 
 //go:noinline
 func (a *attrs) u32(typ uint16, v uint32) { a.add(typ, binary.BigEndian.AppendUint32(nil, v)) }
+
+//go:noinline
+func (a *attrs) u64(typ uint16, v uint64) { a.add(typ, binary.BigEndian.AppendUint64(nil, v)) }
 
 //go:noinline
 func (a *attrs) nest(typ uint16, inner attrs) { a.add(typ|unix.NLA_F_NESTED, inner) }
@@ -316,104 +318,26 @@ func (c *conn) request(m message, dump bool) ([]reply, error) {
 }
 
 // marshalExprs returns the attribute list of a rule's expressions.
-func marshalExprs(x []expr.Any) (attrs, error) {
+func marshalExprs(x []expr) attrs {
 	var list attrs
 	for _, e := range x {
-		b, err := expr.Marshal(unix.NFPROTO_INET, e)
-		if err != nil {
-			return nil, err
-		}
-		list.nest(unix.NFTA_LIST_ELEM, b)
+		list.nest(unix.NFTA_LIST_ELEM, marshalExpr(e))
 	}
-	return list, nil
-}
-
-// newExpr returns an empty expression of the kernel's name, for the
-// expressions the encoder writes.
-func newExpr(name string) expr.Any {
-	switch name {
-	case "meta":
-		return &expr.Meta{}
-	case "cmp":
-		return &expr.Cmp{}
-	case "payload":
-		return &expr.Payload{}
-	case "bitwise":
-		return &expr.Bitwise{}
-	case "ct":
-		return &expr.Ct{}
-	case "range":
-		return &expr.Range{}
-	case "lookup":
-		return &expr.Lookup{}
-	case "fib":
-		return &expr.Fib{}
-	case "limit":
-		return &expr.Limit{}
-	case "counter":
-		return &expr.Counter{}
-	case "immediate":
-		return &expr.Immediate{}
-	case "reject":
-		return &expr.Reject{}
-	case "masq":
-		return &expr.Masq{}
-	case "nat":
-		return &expr.NAT{}
-	}
-	return nil
-}
-
-// withoutAttr returns the attributes b without those of type typ
-// (padding, for example).
-func withoutAttr(b []byte, typ uint16) ([]byte, error) {
-	as, err := parseAttrs(b)
-	if err != nil {
-		return nil, err
-	}
-	var out attrs
-	for _, a := range as {
-		if a.typ != typ {
-			out.add(a.typ, a.data)
-		}
-	}
-	return out, nil
+	return list
 }
 
 // unmarshalExprs parses a rule's expressions. An expression the decoder
-// does not know is an error naming it (google/nftables skips those).
-func unmarshalExprs(list []byte) ([]expr.Any, error) {
+// does not know is an error naming it.
+func unmarshalExprs(list []byte) ([]expr, error) {
 	elems, err := parseAttrs(list)
 	if err != nil {
 		return nil, err
 	}
-	var x []expr.Any
+	var x []expr
 	for _, el := range elems {
-		as, err := parseAttrs(el.data)
+		e, err := unmarshalExpr(el.data)
 		if err != nil {
 			return nil, err
-		}
-		name, data := getStr(as, unix.NFTA_EXPR_NAME), get(as, unix.NFTA_EXPR_DATA)
-		e := newExpr(name)
-		if e == nil {
-			return nil, fmt.Errorf("unknown expression %q", name)
-		}
-		if name == "limit" {
-			// A 32-bit kernel aligns limit's 64-bit attributes with
-			// NFTA_LIMIT_PAD, which google/nftables refuses.
-			if data, err = withoutAttr(data, unix.NFTA_LIMIT_PAD); err != nil {
-				return nil, fmt.Errorf("expression %s: %w", name, err)
-			}
-		}
-		if err := expr.Unmarshal(unix.NFPROTO_INET, data, e); err != nil {
-			return nil, fmt.Errorf("expression %s: %w", name, err)
-		}
-		// A verdict is an immediate to the verdict register.
-		if imm, ok := e.(*expr.Immediate); ok && imm.Register == unix.NFT_REG_VERDICT {
-			e = &expr.Verdict{}
-			if err := expr.Unmarshal(unix.NFPROTO_INET, data, e); err != nil {
-				return nil, fmt.Errorf("verdict: %w", err)
-			}
 		}
 		x = append(x, e)
 	}

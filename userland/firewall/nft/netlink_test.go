@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/nftables/binaryutil"
-	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
 	rs "bazwrt/userland/firewall/ruleset"
@@ -57,7 +55,7 @@ func TestLoadBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs, err := loadMessages(r, map[string][]string{"zone_lan": {"br-lan", "eth1"}}, binaryutil.BigEndian)
+	msgs, err := loadMessages(r, map[string][]string{"zone_lan": {"br-lan", "eth1"}}, binary.BigEndian)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,11 +122,11 @@ func TestLoadBatch(t *testing.T) {
 			// the batch: the kernel would name it.
 			var id uint32
 			for _, e := range x {
-				if l, ok := e.(*expr.Lookup); ok && l.SetName == "__set%d" {
+				if l, ok := e.(*lookupExpr); ok && l.SetName == "__set%d" {
 					id = l.SetID
 				}
 			}
-			d := &decoder{order: binaryutil.BigEndian, elems: func(string) ([][]byte, error) { return anon[id], nil }}
+			d := &decoder{order: binary.BigEndian, elems: func(string) ([][]byte, error) { return anon[id], nil }}
 			rule, err := d.rule(x)
 			if err != nil {
 				t.Fatal(err)

@@ -2,13 +2,13 @@ package nft
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/google/nftables/binaryutil"
 	"golang.org/x/sys/unix"
 
 	rs "bazwrt/userland/firewall/ruleset"
@@ -44,7 +44,7 @@ func Load(r *rs.Ruleset, elems map[string][]string) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	msgs, err := loadMessages(r, elems, binaryutil.NativeEndian)
+	msgs, err := loadMessages(r, elems, binary.NativeEndian)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func Load(r *rs.Ruleset, elems map[string][]string) error {
 // loadMessages returns the transaction of Load: add the table (so that
 // deleting it cannot fail), delete it, then add it with its sets, chains
 // and rules.
-func loadMessages(r *rs.Ruleset, elems map[string][]string, order binaryutil.ByteOrder) ([]message, error) {
+func loadMessages(r *rs.Ruleset, elems map[string][]string, order binary.ByteOrder) ([]message, error) {
 	var tbl attrs
 	tbl.str(unix.NFTA_TABLE_NAME, r.Table)
 	what := "table " + r.Table
@@ -105,10 +105,7 @@ func loadMessages(r *rs.Ruleset, elems map[string][]string, order binaryutil.Byt
 			for _, s := range sets {
 				msgs = addSet(msgs, r.Table, s)
 			}
-			list, err := marshalExprs(x)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %v", what, err)
-			}
+			list := marshalExprs(x)
 			var a attrs
 			a.str(unix.NFTA_RULE_TABLE, r.Table)
 			a.str(unix.NFTA_RULE_CHAIN, c.Name)
@@ -294,7 +291,7 @@ func (c *conn) dump(table string) (*rs.Ruleset, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &decoder{order: binaryutil.NativeEndian, elems: func(set string) ([][]byte, error) { return c.elements(table, set) }}
+	d := &decoder{order: binary.NativeEndian, elems: func(set string) ([][]byte, error) { return c.elements(table, set) }}
 	for _, as := range rules {
 		name := getStr(as, unix.NFTA_RULE_CHAIN)
 		i := 0

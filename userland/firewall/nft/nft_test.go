@@ -8,32 +8,24 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/nftables/binaryutil"
-	"github.com/google/nftables/expr"
+	nftexpr "github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
 
 	rs "bazwrt/userland/firewall/ruleset"
 )
 
-// littleEndian is the byte order of the x86 machines nft's documentation
-// was produced on; binaryutil only has the host's and big-endian.
-type littleEndian struct{}
-
-func (littleEndian) PutUint16(v uint16) []byte { return binary.LittleEndian.AppendUint16(nil, v) }
-func (littleEndian) PutUint32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
-func (littleEndian) PutUint64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
-func (littleEndian) Uint16(b []byte) uint16    { return binary.LittleEndian.Uint16(b) }
-func (littleEndian) Uint32(b []byte) uint32    { return binary.LittleEndian.Uint32(b) }
-func (littleEndian) Uint64(b []byte) uint64    { return binary.LittleEndian.Uint64(b) }
-
+// orders are the byte orders under test: little-endian, that of the x86
+// machines nft's documentation was produced on, and big-endian, the
+// device's.
 var orders = []struct {
 	name  string
-	order binaryutil.ByteOrder
-}{{"little-endian", littleEndian{}}, {"big-endian", binaryutil.BigEndian}}
+	order binary.ByteOrder
+}{{"little-endian", binary.LittleEndian}, {"big-endian", binary.BigEndian}}
 
 // testSets are the named sets of the rules under test.
 var testSets = []string{"zone_lan", "zone_wan"}
 
-func encode(t *testing.T, order binaryutil.ByteOrder, text string) ([]expr.Any, []*set) {
+func encode(t *testing.T, order binary.ByteOrder, text string) ([]expr, []*set) {
 	t.Helper()
 	r, err := rs.ParseRule(text)
 	if err != nil {
@@ -249,8 +241,8 @@ func TestAsNftDocuments(t *testing.T) {
 			},
 		},
 	} {
-		x, _ := encode(t, littleEndian{}, tc.rule)
-		got := strings.Split(describeAll(x, littleEndian{}), " [")
+		x, _ := encode(t, binary.LittleEndian, tc.rule)
+		got := strings.Split(describeAll(x, binary.LittleEndian), " [")
 		for i := 1; i < len(got); i++ {
 			got[i] = "[" + got[i]
 		}
@@ -261,11 +253,11 @@ func TestAsNftDocuments(t *testing.T) {
 }
 
 // kernel passes expressions through netlink as the kernel would give them
-// back: each marshalled and unmarshalled (the attributes google/nftables
-// sends and reads), then what the kernel does to them: anonymous sets get
-// names (__set0...) and lookups lose their set IDs; nat reads back its
-// maximum registers equal to the minimum ones; counters count.
-func kernel(t *testing.T, x []expr.Any, sets []*set) ([]expr.Any, map[string][][]byte) {
+// back: marshalled and unmarshalled (the attributes sent and read), then
+// what the kernel does to them: anonymous sets get names (__set0...) and
+// lookups lose their set IDs; nat reads back its maximum registers equal
+// to the minimum ones and a flag for the address; counters count.
+func kernel(t *testing.T, x []expr, sets []*set) ([]expr, map[string][][]byte) {
 	t.Helper()
 	names := map[uint32]string{}
 	elems := map[string][][]byte{}
@@ -274,89 +266,86 @@ func kernel(t *testing.T, x []expr.Any, sets []*set) ([]expr.Any, map[string][][
 		names[s.id] = name
 		elems[name] = s.elems
 	}
-	var out []expr.Any
-	for _, e := range x {
-		data, err := expr.MarshalExprData(2, e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		back := reflect.New(reflect.TypeOf(e).Elem()).Interface().(expr.Any)
-		if err := expr.Unmarshal(2, data, back); err != nil {
-			t.Fatal(err)
-		}
-		switch b := back.(type) {
-		case *expr.Lookup:
+	out, err := unmarshalExprs(marshalExprs(x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range out {
+		switch b := e.(type) {
+		case *lookupExpr:
 			if n, ok := names[b.SetID]; ok && b.SetName == "__set%d" {
 				b.SetName = n
 			}
 			b.SetID = 0
-		case *expr.NAT:
-			b.RegAddrMax, b.RegProtoMax = b.RegAddrMin, b.RegProtoMin
-		case *expr.Counter:
+		case *natExpr:
+			b.AddrMax, b.ProtoMax = b.AddrMin, b.ProtoMin
+			b.Flags |= unix.NF_NAT_RANGE_MAP_IPS
+		case *counterExpr:
 			b.Packets, b.Bytes = 3, 180
 		}
-		out = append(out, back)
 	}
 	return out, elems
+}
+
+// roundTripRules have every construct of the ruleset language.
+var roundTripRules = []string{
+	"ct state established,related accept",
+	"ct state invalid drop",
+	"ct state != new,untracked counter drop",
+	"ct status dnat accept",
+	"ct status != snat,dnat,seen-reply return",
+	`iifname "lo" accept`,
+	`oifname != "eth0.100" drop`,
+	`iifname { "br-lan", "eth1", "wg0" } accept`,
+	`oifname != { "a", "b" } drop`,
+	"iifname @zone_lan accept",
+	"oifname != @zone_wan drop",
+	"meta nfproto ipv4",
+	"meta nfproto != ipv6 drop",
+	"meta nfproto { ipv4, ipv6 } accept",
+	"meta l4proto tcp accept",
+	"meta l4proto { tcp, udp, 200 } accept",
+	"meta l4proto != ipv6-icmp drop",
+	"tcp dport 22 accept",
+	"tcp sport != 1024 drop",
+	"udp dport { 53, 67 } accept",
+	"udp sport != { 1, 65535 } accept",
+	"tcp dport 1000-2000 accept",
+	"udp dport != 1-1023 drop",
+	"icmp type echo-request limit rate 10/second accept",
+	"icmp type { echo-reply, 200 } limit rate over 3/minute burst 9 packets drop",
+	"icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem, nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept",
+	"icmpv6 type != echo-request limit rate 1/day accept",
+	"ip saddr 10.0.0.0/8 accept",
+	"ip saddr 192.168.1.1 accept",
+	"ip daddr != 172.16.0.0/12 drop",
+	"ip daddr { 10.0.0.1, 10.0.0.2 } accept",
+	"ip6 saddr fe80::/10 icmpv6 type { mld-listener-query, mld2-listener-report } accept",
+	"ip6 daddr != 2001:db8::1 drop",
+	"ip6 saddr { ::1, 2001:db8::1 } drop",
+	"fib saddr . iif oif missing drop",
+	"fib daddr oif exists accept",
+	"fib saddr oif missing drop",
+	"limit rate 5/hour",
+	"counter",
+	"counter goto sub",
+	"meta l4proto tcp reject with tcp reset",
+	"reject",
+	"reject with icmpx type admin-prohibited",
+	"reject with icmpx type no-route",
+	"oifname @zone_wan meta nfproto ipv4 masquerade",
+	"iifname @zone_wan meta nfproto ipv4 tcp dport 8080 dnat ip to 192.168.8.10:80",
+	"meta nfproto ipv4 dnat ip to 192.168.8.11",
+	"meta l4proto udp snat ip to 10.0.0.1:4000",
+	"meta l4proto tcp tcp dport 22 accept", // an explicit dependency stays
+	"meta nfproto ipv4 ip saddr 10.0.0.0/8 tcp dport 22 iifname @zone_lan accept",
 }
 
 // Every construct survives AST -> expressions -> kernel -> AST, on both
 // byte orders.
 func TestRoundTrip(t *testing.T) {
-	rules := []string{
-		"ct state established,related accept",
-		"ct state invalid drop",
-		"ct state != new,untracked counter drop",
-		"ct status dnat accept",
-		"ct status != snat,dnat,seen-reply return",
-		`iifname "lo" accept`,
-		`oifname != "eth0.100" drop`,
-		`iifname { "br-lan", "eth1", "wg0" } accept`,
-		`oifname != { "a", "b" } drop`,
-		"iifname @zone_lan accept",
-		"oifname != @zone_wan drop",
-		"meta nfproto ipv4",
-		"meta nfproto != ipv6 drop",
-		"meta nfproto { ipv4, ipv6 } accept",
-		"meta l4proto tcp accept",
-		"meta l4proto { tcp, udp, 200 } accept",
-		"meta l4proto != ipv6-icmp drop",
-		"tcp dport 22 accept",
-		"tcp sport != 1024 drop",
-		"udp dport { 53, 67 } accept",
-		"udp sport != { 1, 65535 } accept",
-		"tcp dport 1000-2000 accept",
-		"udp dport != 1-1023 drop",
-		"icmp type echo-request limit rate 10/second accept",
-		"icmp type { echo-reply, 200 } limit rate over 3/minute burst 9 packets drop",
-		"icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem, nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept",
-		"icmpv6 type != echo-request limit rate 1/day accept",
-		"ip saddr 10.0.0.0/8 accept",
-		"ip saddr 192.168.1.1 accept",
-		"ip daddr != 172.16.0.0/12 drop",
-		"ip daddr { 10.0.0.1, 10.0.0.2 } accept",
-		"ip6 saddr fe80::/10 icmpv6 type { mld-listener-query, mld2-listener-report } accept",
-		"ip6 daddr != 2001:db8::1 drop",
-		"ip6 saddr { ::1, 2001:db8::1 } drop",
-		"fib saddr . iif oif missing drop",
-		"fib daddr oif exists accept",
-		"fib saddr oif missing drop",
-		"limit rate 5/hour",
-		"counter",
-		"counter goto sub",
-		"meta l4proto tcp reject with tcp reset",
-		"reject",
-		"reject with icmpx type admin-prohibited",
-		"reject with icmpx type no-route",
-		"oifname @zone_wan meta nfproto ipv4 masquerade",
-		"iifname @zone_wan meta nfproto ipv4 tcp dport 8080 dnat ip to 192.168.8.10:80",
-		"meta nfproto ipv4 dnat ip to 192.168.8.11",
-		"meta l4proto udp snat ip to 10.0.0.1:4000",
-		"meta l4proto tcp tcp dport 22 accept", // an explicit dependency stays
-		"meta nfproto ipv4 ip saddr 10.0.0.0/8 tcp dport 22 iifname @zone_lan accept",
-	}
 	for _, o := range orders {
-		for _, text := range rules {
+		for _, text := range roundTripRules {
 			want, err := rs.ParseRule(text)
 			if err != nil {
 				t.Fatalf("%s: %v", text, err)
@@ -390,41 +379,41 @@ func TestRoundTrip(t *testing.T) {
 // Ports, addresses and interface names are in network order on both.
 func TestByteOrder(t *testing.T) {
 	for _, tc := range []struct {
-		order binaryutil.ByteOrder
+		order binary.ByteOrder
 		mask  []byte
 	}{
-		{binaryutil.BigEndian, []byte{0, 0, 0, 6}},
-		{littleEndian{}, []byte{6, 0, 0, 0}},
+		{binary.BigEndian, []byte{0, 0, 0, 6}},
+		{binary.LittleEndian, []byte{6, 0, 0, 0}},
 	} {
 		x, _ := encode(t, tc.order, "ct state established,related accept")
-		if got := x[1].(*expr.Bitwise).Mask; !reflect.DeepEqual(got, tc.mask) {
+		if got := x[1].(*bitwiseExpr).Mask; !reflect.DeepEqual(got, tc.mask) {
 			t.Errorf("ct state mask = % x, want % x", got, tc.mask)
 		}
 		// The masks agree with google/nftables' constants read in that order.
-		if got := tc.order.Uint32(tc.mask); got != expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED {
+		if got := tc.order.Uint32(tc.mask); got != nftexpr.CtStateBitESTABLISHED|nftexpr.CtStateBitRELATED {
 			t.Errorf("mask reads %#x", got)
 		}
 		x, sets := encode(t, tc.order, "iifname @zone_wan udp dport { 53, 8080 } ip daddr 192.168.8.10 accept")
 		if got := sets[0].elems[1]; !reflect.DeepEqual(got, []byte{0x1f, 0x90}) {
 			t.Errorf("port 8080 in a set = % x, want 1f 90", got)
 		}
-		if got := x[9].(*expr.Cmp).Data; !reflect.DeepEqual(got, []byte{192, 168, 8, 10}) {
+		if got := x[9].(*cmpExpr).Data; !reflect.DeepEqual(got, []byte{192, 168, 8, 10}) {
 			t.Errorf("address = % x", got)
 		}
 		x, _ = encode(t, tc.order, `oifname "eth0" accept`)
-		if got := x[1].(*expr.Cmp).Data; !reflect.DeepEqual(got, []byte("eth0\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")) {
+		if got := x[1].(*cmpExpr).Data; !reflect.DeepEqual(got, []byte("eth0\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")) {
 			t.Errorf("ifname = %q", got)
 		}
 	}
 	// The host's order, as Load uses it, is one of the two.
-	got := binaryutil.NativeEndian.PutUint32(6)
+	got := binary.NativeEndian.AppendUint32(nil, 6)
 	if !reflect.DeepEqual(got, []byte{6, 0, 0, 0}) && !reflect.DeepEqual(got, []byte{0, 0, 0, 6}) {
-		t.Errorf("NativeEndian.PutUint32(6) = % x", got)
+		t.Errorf("NativeEndian.AppendUint32(nil, 6) = % x", got)
 	}
 }
 
 func TestAnonymousSets(t *testing.T) {
-	_, sets := encode(t, littleEndian{}, `iifname { "a", "b" } icmpv6 type { 1, 2 } accept`)
+	_, sets := encode(t, binary.LittleEndian, `iifname { "a", "b" } icmpv6 type { 1, 2 } accept`)
 	if len(sets) != 2 {
 		t.Fatalf("%d anonymous sets, want 2", len(sets))
 	}
@@ -444,49 +433,68 @@ func TestAnonymousSets(t *testing.T) {
 
 // Expressions the decoder does not know are errors naming them.
 func TestDecodeUnknown(t *testing.T) {
-	d := &decoder{order: littleEndian{}, elems: func(string) ([][]byte, error) { return nil, fmt.Errorf("none") }}
+	d := &decoder{order: binary.LittleEndian, elems: func(string) ([][]byte, error) { return nil, fmt.Errorf("none") }}
 	for _, tc := range []struct {
-		x    []expr.Any
+		x    []expr
 		want string
 	}{
 		{
 			// nft's iifname "eth*": a shorter comparison.
-			[]expr.Any{&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1}, &expr.Cmp{Register: 1, Data: []byte("eth")}},
-			"unknown expressions *expr.Meta{Key:6 SourceRegister:false Register:1} *expr.Cmp{Op:0 Register:1 Data:[101 116 104]}",
+			[]expr{&metaExpr{Key: unix.NFT_META_IIFNAME, Register: 1}, &cmpExpr{Register: 1, Data: []byte("eth")}},
+			"unknown expressions meta{Key:6 Register:1} cmp{Op:0 Register:1 Data:[101 116 104]}",
 		},
 		{
 			// A header field without its protocol.
-			[]expr.Any{&expr.Payload{Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2, DestRegister: 1}, &expr.Cmp{Register: 1, Data: []byte{0, 22}}},
-			"unknown expressions *expr.Payload{OperationType:0 DestRegister:1 SourceRegister:0 Base:2 Offset:2 Len:2",
+			[]expr{&payloadExpr{Base: unix.NFT_PAYLOAD_TRANSPORT_HEADER, Offset: 2, Len: 2, Register: 1}, &cmpExpr{Register: 1, Data: []byte{0, 22}}},
+			"unknown expressions payload{Register:1 Base:2 Offset:2 Len:2}",
 		},
 		{
-			[]expr.Any{&expr.Log{}, &expr.Verdict{Kind: expr.VerdictAccept}},
-			"unknown expressions *expr.Log{",
+			// A meta set (no destination register), then accept.
+			[]expr{&metaExpr{Key: unix.NFT_META_NFPROTO}, &verdictExpr{Code: nfAccept}},
+			"unknown expressions meta{Key:15 Register:0}",
 		},
 		{
-			[]expr.Any{&expr.Verdict{Kind: expr.VerdictAccept}, &expr.Counter{}},
-			"unknown expressions *expr.Counter{Bytes:0 Packets:0}",
+			// A verdict map's lookup.
+			[]expr{&metaExpr{Key: unix.NFT_META_IIFNAME, Register: 1}, &lookupExpr{Register: 1, SetName: "m", Map: true}},
+			"unknown expressions meta{Key:6 Register:1} lookup{Register:1 SetName:m SetID:0 Invert:false Map:true Dest:0}",
 		},
 		{
-			[]expr.Any{&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1}},
+			[]expr{&verdictExpr{Code: nfAccept}, &counterExpr{}},
+			"unknown expressions counter{Bytes:0 Packets:0}",
+		},
+		{
+			[]expr{&metaExpr{Key: unix.NFT_META_L4PROTO, Register: 1}},
 			"meta l4proto loaded but not compared",
 		},
 		{
-			[]expr.Any{&expr.Ct{Key: expr.CtKeyMARK, Register: 1}, &expr.Cmp{Register: 1, Data: []byte{1, 0, 0, 0}}},
-			"unknown expressions *expr.Ct{Register:1 SourceRegister:false Key:3 Direction:0}",
+			[]expr{&ctExpr{Key: unix.NFT_CT_MARK, Register: 1}, &cmpExpr{Register: 1, Data: []byte{1, 0, 0, 0}}},
+			"unknown expressions ct{Key:3 Register:1}",
 		},
 		{
-			[]expr.Any{&expr.Fib{Register: 1, ResultOIF: true, FlagSADDR: true, FlagIIF: true, FlagPRESENT: true}, &expr.Cmp{Register: 1, Data: []byte{0}}},
-			"unknown expressions *expr.Fib{Register:1 ResultOIF:true",
+			[]expr{&fibExpr{Register: 1, Result: unix.NFT_FIB_RESULT_OIF, Flags: unix.NFTA_FIB_F_SADDR | unix.NFTA_FIB_F_IIF | unix.NFTA_FIB_F_PRESENT}, &cmpExpr{Register: 1, Data: []byte{0}}},
+			"unknown expressions fib{Register:1 Result:1 Flags:41}",
 		},
 		{
-			[]expr.Any{&expr.Masq{Random: true}},
-			"unknown expressions *expr.Masq{Random:true",
+			[]expr{&fibExpr{Register: 1, Result: unix.NFT_FIB_RESULT_OIFNAME, Flags: unix.NFTA_FIB_F_DADDR}, &cmpExpr{Register: 1, Data: make([]byte, 16)}},
+			"unknown expressions fib{Register:1 Result:2 Flags:2}",
+		},
+		{
+			[]expr{&masqExpr{Flags: unix.NF_NAT_RANGE_PROTO_RANDOM}},
+			"unknown expressions masq{Flags:4",
+		},
+		{
+			[]expr{&limitExpr{Rate: 1, Unit: 7 * 24 * 60 * 60, Type: unix.NFT_LIMIT_PKTS}},
+			"unknown expressions limit{Rate:1 Unit:604800",
+		},
+		{
+			// Port shifting.
+			[]expr{&immediateExpr{Register: 1, Data: []byte{10, 0, 0, 1}}, &natExpr{Type: unix.NFT_NAT_SNAT, Family: unix.NFPROTO_IPV4, AddrMin: 1, Flags: unix.NF_NAT_RANGE_PROTO_OFFSET}},
+			"unknown expressions immediate{Register:1 Data:[10 0 0 1]} nat{",
 		},
 	} {
 		_, err := d.rule(tc.x)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("decode %s: error %v, want %q", describeAll(tc.x, littleEndian{}), err, tc.want)
+			t.Errorf("decode %s: error %v, want %q", describeAll(tc.x, binary.LittleEndian), err, tc.want)
 		}
 	}
 }
