@@ -3,12 +3,16 @@
 //
 // Usage:
 //
-//	bazel run //tools:tftpd -- [-listen HOST:PORT] [-a CLIENT]... DIR
+//	bazel run //tools:tftpd -- [-listen HOST:PORT] [-a CLIENT]... [-follow DIR]...
+//	    [-max-transfers N] [-max-per-client N] DIR
 //
 // A relative DIR is taken relative to the directory bazel run was invoked
 // from (BUILD_WORKING_DIRECTORY), or else to the current directory.
 // Without -a any client may read; with -a only the listed IP addresses or
-// CIDR prefixes may. See docs/tftpd.md.
+// CIDR prefixes may, and others get no answer. Symbolic links are followed
+// only to targets under DIR, under a -follow directory or, under bazel
+// run, under the workspace's Bazel output tree (the real path of
+// BUILD_WORKSPACE_DIRECTORY/bazel-out). See docs/tftpd.md.
 package main
 
 import (
@@ -43,8 +47,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	listen := flags.String("listen", ":69", "UDP `HOST:PORT` to listen on")
 	var allow allowFlag
 	flags.Var(&allow, "a", "allow only `CLIENT`, an IP address or CIDR prefix; repeatable (default: any client)")
+	var follow stringsFlag
+	flags.Var(&follow, "follow", "also follow symbolic links whose target lies under `DIR`; repeatable")
+	maxTransfers := flags.Int("max-transfers", tftp.DefaultMaxTransfers, "refuse requests beyond `N` transfers running at once")
+	maxPerClient := flags.Int("max-per-client", tftp.DefaultMaxPerClient, "refuse requests beyond `N` transfers running at once for one client address (IPv6: one /64)")
 	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: tftpd [-listen HOST:PORT] [-a CLIENT]... DIR")
+		fmt.Fprintln(stderr, "usage: tftpd [-listen HOST:PORT] [-a CLIENT]... [-follow DIR]... [-max-transfers N] [-max-per-client N] DIR")
 		flags.PrintDefaults()
 	}
 	if err := flags.Parse(args); err != nil {
@@ -54,10 +62,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		flags.Usage()
 		return 2
 	}
+	if *maxTransfers < 1 || *maxPerClient < 1 {
+		fmt.Fprintln(stderr, "tftpd: -max-transfers and -max-per-client must be at least 1")
+		return 2
+	}
 	root, err := rootDir(flags.Arg(0), getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "tftpd: %v\n", err)
 		return 1
+	}
+	var followDirs []string
+	for _, f := range follow {
+		dir, err := absDir(f, getenv, "-follow directory")
+		if err != nil {
+			fmt.Fprintf(stderr, "tftpd: %v\n", err)
+			return 1
+		}
+		followDirs = append(followDirs, dir)
+	}
+	if out := bazelOutputTree(getenv); out != "" {
+		followDirs = append(followDirs, out)
 	}
 
 	conn, err := net.ListenPacket("udp", *listen)
@@ -77,10 +101,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	} else {
 		fmt.Fprintf(stderr, "tftpd: allowed clients: %s\n", allow.String())
 	}
+	// Links are checked by real paths; say which.
+	under := append([]string{root}, followDirs...)
+	for i, d := range under {
+		if real, err := filepath.EvalSymlinks(d); err == nil {
+			under[i] = real
+		}
+	}
+	fmt.Fprintf(stderr, "tftpd: symbolic links are followed only to targets under %s\n", strings.Join(under, ", "))
+	fmt.Fprintf(stderr, "tftpd: at most %d transfers at once, %d per client\n", *maxTransfers, *maxPerClient)
 	srv := &tftp.Server{
-		Root:   root,
-		Allow:  allow,
-		Logger: slog.New(slog.NewTextHandler(stderr, nil)),
+		Root:         root,
+		Follow:       followDirs,
+		Allow:        allow,
+		Logger:       slog.New(slog.NewTextHandler(stderr, nil)),
+		MaxTransfers: *maxTransfers,
+		MaxPerClient: *maxPerClient,
 	}
 	if err := srv.Serve(ctx, conn); err != nil {
 		fmt.Fprintf(stderr, "tftpd: %v\n", err)
@@ -95,6 +131,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 // taken relative to BUILD_WORKING_DIRECTORY, where the user typed the
 // command.
 func rootDir(dir string, getenv func(string) string) (string, error) {
+	return absDir(dir, getenv, "directory to serve")
+}
+
+// absDir is rootDir for any directory argument; what names it in errors.
+func absDir(dir string, getenv func(string) string, what string) (string, error) {
 	if !filepath.IsAbs(dir) {
 		base := getenv("BUILD_WORKING_DIRECTORY")
 		if base == "" {
@@ -107,12 +148,36 @@ func rootDir(dir string, getenv func(string) string) (string, error) {
 	}
 	fi, err := os.Stat(dir)
 	if err != nil {
-		return "", fmt.Errorf("directory to serve: %w", err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	if !fi.IsDir() {
-		return "", fmt.Errorf("directory to serve: %s is not a directory", dir)
+		return "", fmt.Errorf("%s: %s is not a directory", what, dir)
 	}
 	return filepath.Clean(dir), nil
+}
+
+// bazelOutputTree returns the real path of the workspace's Bazel output
+// tree when run by bazel run, or "" otherwise. BUILD_WORKSPACE_DIRECTORY
+// names the workspace, whose bazel-out link leads to
+// <output base>/execroot/<workspace name>/bazel-out: every output of every
+// configuration is a real file below it, and the links of bazel-bin,
+// runfiles trees and a user's own directory of links to outputs resolve
+// there. The rest of the output base (Bazel's server files, external
+// repositories, sandboxes) and the source tree are not included; -follow
+// adds them if wanted.
+func bazelOutputTree(getenv func(string) string) string {
+	ws := getenv("BUILD_WORKSPACE_DIRECTORY")
+	if ws == "" {
+		return ""
+	}
+	out, err := filepath.EvalSymlinks(filepath.Join(ws, "bazel-out"))
+	if err != nil {
+		return ""
+	}
+	if fi, err := os.Stat(out); err != nil || !fi.IsDir() {
+		return ""
+	}
+	return out
 }
 
 // privilegeHint is the one-line message for a refused bind, which on
@@ -150,5 +215,15 @@ func (a *allowFlag) Set(s string) error {
 		return err
 	}
 	*a = append(*a, p)
+	return nil
+}
+
+// stringsFlag collects the values of a repeatable flag.
+type stringsFlag []string
+
+func (s *stringsFlag) String() string { return strings.Join(*s, ", ") }
+
+func (s *stringsFlag) Set(v string) error {
+	*s = append(*s, v)
 	return nil
 }

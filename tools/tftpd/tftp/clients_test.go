@@ -144,10 +144,20 @@ func TestCurl(t *testing.T) {
 		checkSame(t, f.download("text.txt"), f.text)
 	})
 	t.Run("symlink out of the tree", func(t *testing.T) {
-		if _, code := get(t, "link.txt", f.url("link.txt")); code != 0 {
+		// 69 is CURLE_TFTP_PERM.
+		if _, code := get(t, "link.txt", f.url("link.txt")); code != 69 {
+			t.Errorf("curl exit code %d, want 69 (TFTP access violation)", code)
+		}
+		f.checkNotLeaked(t, "link.txt")
+		f.ts.log.waitFor(t, "file=link.txt", "refused: symbolic link leads outside")
+	})
+	t.Run("symlink into a follow directory", func(t *testing.T) {
+		ts := startServer(t, &Server{Root: f.root, Follow: []string{f.outside}})
+		url := fmt.Sprintf("tftp://127.0.0.1:%d/link.txt", ts.addr.Port())
+		if _, code := get(t, "followed.txt", url); code != 0 {
 			t.Fatalf("curl exit code %d", code)
 		}
-		checkSame(t, f.download("link.txt"), f.secrets)
+		checkSame(t, f.download("followed.txt"), f.secrets)
 	})
 	t.Run("missing file", func(t *testing.T) {
 		// 68 is CURLE_TFTP_NOTFOUND.
@@ -175,10 +185,12 @@ func TestCurl(t *testing.T) {
 
 	t.Run("client not allowed", func(t *testing.T) {
 		ts := startServer(t, &Server{Root: f.root, Allow: []netip.Prefix{netip.MustParsePrefix("192.0.2.1/32")}})
-		// 69 is CURLE_TFTP_PERM.
+		// The server does not answer: curl gives up (28 is
+		// CURLE_OPERATION_TIMEDOUT).
 		url := fmt.Sprintf("tftp://127.0.0.1:%d/text.txt", ts.addr.Port())
-		if _, code := get(t, "denied", url); code != 69 {
-			t.Errorf("curl exit code %d, want 69 (TFTP access violation)", code)
+		out, code := runClient(t, f.out, curl, "-q", "-sS", "--max-time", "2", "-o", "denied", url)
+		if code != 28 {
+			t.Errorf("curl exit code %d, output %q; want 28 (timeout)", code, out)
 		}
 		ts.log.waitFor(t, "client=127.0.0.1:", "refused: client not in allow list")
 	})

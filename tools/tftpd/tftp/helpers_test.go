@@ -115,7 +115,8 @@ func startServer(t *testing.T, srv *Server) *testServer {
 // served.
 type fixture struct {
 	root    string // the served directory
-	secret  string // absolute path of a file outside root
+	outside string // a directory next to root
+	secret  string // absolute path of a file in outside
 	secrets []byte // its content
 }
 
@@ -124,6 +125,7 @@ func newFixture(t *testing.T) *fixture {
 	base := t.TempDir()
 	f := &fixture{
 		root:    filepath.Join(base, "root"),
+		outside: filepath.Join(base, "outside"),
 		secret:  filepath.Join(base, "outside", "secret.txt"),
 		secrets: []byte("TOP-SECRET-" + strconv.FormatUint(rand.Uint64(), 36) + "\n"),
 	}
@@ -133,7 +135,8 @@ func newFixture(t *testing.T) *fixture {
 		}
 	}
 	writeFile(t, f.secret, f.secrets)
-	// A symlink out of the tree, as in bazel-bin: it must be served.
+	// A symlink out of the tree: served only if outside is a Follow
+	// directory.
 	if err := os.Symlink(f.secret, filepath.Join(f.root, "link.txt")); err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,11 @@ type params struct {
 // values that cannot be honoured are ignored, as RFC 2347 prescribes, except
 // that a blksize above the maximum is lowered to it (RFC 2348 lets the
 // server answer with a smaller size).
-func negotiate(opts []Option, def params, size int64) (params, []Option) {
+//
+// A timeout above maxTimeout is declined (ignored), which bounds how long
+// a transfer to a silent client lasts: RFC 2349 lets the server decline
+// the option but not answer with another value.
+func negotiate(opts []Option, def params, size int64, maxTimeout time.Duration) (params, []Option) {
 	p := def
 	var oack []Option
 	seen := make(map[string]bool)
@@ -60,7 +64,7 @@ func negotiate(opts []Option, def params, size int64) (params, []Option) {
 			p.blockSize = int(min(v, MaxBlockSize))
 			oack = append(oack, Option{o.Name, strconv.Itoa(p.blockSize)})
 		case "timeout":
-			if v < MinTimeout || v > MaxTimeout {
+			if v < MinTimeout || v > MaxTimeout || time.Duration(v)*time.Second > maxTimeout {
 				continue
 			}
 			p.timeout = time.Duration(v) * time.Second

@@ -55,9 +55,25 @@ func TestNegotiate(t *testing.T) {
 		{name: "blksize empty ignored", opts: []Option{{"blksize", ""}}, want: def},
 		{
 			name:     "timeout",
-			opts:     []Option{{"timeout", "255"}},
-			want:     params{512, 1, 255 * time.Second},
-			wantOACK: []Option{{"timeout", "255"}},
+			opts:     []Option{{"timeout", "30"}},
+			want:     params{512, 1, 30 * time.Second},
+			wantOACK: []Option{{"timeout", "30"}},
+		},
+		{
+			name:     "timeout minimum",
+			opts:     []Option{{"timeout", "1"}},
+			want:     params{512, 1, time.Second},
+			wantOACK: []Option{{"timeout", "1"}},
+		},
+		// RFC 2349 allows 255, but holding a transfer for 6 times that
+		// is declined: above the server's maximum the option is ignored.
+		{name: "timeout above maximum declined", opts: []Option{{"timeout", "31"}}, want: def},
+		{name: "timeout 255 declined", opts: []Option{{"timeout", "255"}}, want: def},
+		{
+			name:     "timeout 255 declined, others kept",
+			opts:     []Option{{"timeout", "255"}, {"blksize", "1468"}},
+			want:     params{1468, 1, 3 * time.Second},
+			wantOACK: []Option{{"blksize", "1468"}},
 		},
 		{name: "timeout 0 ignored", opts: []Option{{"timeout", "0"}}, want: def},
 		{name: "timeout 256 ignored", opts: []Option{{"timeout", "256"}}, want: def},
@@ -107,7 +123,7 @@ func TestNegotiate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, oack := negotiate(tt.opts, def, tt.size)
+			got, oack := negotiate(tt.opts, def, tt.size, 30*time.Second)
 			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(params{})); diff != "" {
 				t.Errorf("params mismatch (-want +got):\n%s", diff)
 			}

@@ -12,10 +12,8 @@ var errBadName = errors.New("illegal file name")
 
 // resolve maps the filename of a request to a path below root.
 //
-// The request name is the only thing a client controls, so it alone is
-// checked: symbolic links found below root are followed wherever they
-// point, because a Bazel output tree (bazel-bin) is made of symlinks into
-// the output base, and serving it is the point of this server.
+// Only the name is checked here; where symbolic links below root may lead
+// is checked by roots.open, on the resolved path.
 //
 // Rules:
 //   - Leading slashes are stripped and the rest is taken relative to root,

@@ -19,18 +19,24 @@ const (
 // A Server serves the files below Root to TFTP clients, read-only.
 //
 // Each read request is served by its own goroutine from its own UDP
-// socket. Write requests are refused.
+// socket, up to MaxTransfers at a time and MaxPerClient per client. Write
+// requests are refused.
 type Server struct {
 	// Root is the directory served. Request names are resolved below it
-	// (see the package's path rules); symbolic links inside it are
-	// followed wherever they point.
+	// (see the package's path rules). Symbolic links are followed only if
+	// their target, fully resolved, lies below Root or a Follow directory.
 	Root string
 
-	// Allow lists the clients that may read files. If it is empty,
-	// every client may.
+	// Follow lists further directories that symbolic links below Root
+	// may lead into, such as a Bazel output tree.
+	Follow []string
+
+	// Allow lists the clients that may use the server. If it is empty,
+	// every client may. Packets from other clients are not answered.
 	Allow []netip.Prefix
 
-	// Logger receives one line per request. If nil, slog.Default is used.
+	// Logger receives one line per request, rate-limited per reason, and
+	// a summary of the lines left out. If nil, slog.Default is used.
 	Logger *slog.Logger
 
 	// Timeout is the retransmission timeout used unless the client
@@ -40,6 +46,23 @@ type Server struct {
 	// Retries is how many timeouts in a row a transfer survives before
 	// it is abandoned. If zero, DefaultRetries is used.
 	Retries int
+
+	// MaxTransfers is how many transfers may run at once; requests
+	// beyond it get an ERROR. If zero, DefaultMaxTransfers is used.
+	MaxTransfers int
+
+	// MaxPerClient is how many transfers one client (an IPv4 address,
+	// or an IPv6 /64) may run at once. If zero, DefaultMaxPerClient is
+	// used.
+	MaxPerClient int
+
+	// MaxTimeout is the largest timeout option accepted; larger ones are
+	// declined. If zero, DefaultMaxTimeout is used.
+	MaxTimeout time.Duration
+
+	// slotsHook, if set, is called with the slots once Serve has made
+	// them (for tests).
+	slotsHook func(*slots)
 }
 
 // ListenAndServe listens on the UDP address addr and calls Serve.
@@ -52,22 +75,70 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	return s.Serve(ctx, conn)
 }
 
+// serving is the state of one call of Serve.
+type serving struct {
+	*Server
+	ctx    context.Context
+	conn   net.PacketConn
+	local  netip.Addr
+	logger *slog.Logger
+	roots  *roots
+	slots  *slots
+	lim    *limiter
+	wg     sync.WaitGroup
+}
+
 // Serve answers the requests that arrive on conn until ctx is done. Then
 // it stops reading from conn, cancels the running transfers (their
 // clients get an ERROR), waits for them to end and returns nil. The caller
 // keeps ownership of conn; Serve leaves its read deadline in the past.
-// Any other error reading conn is returned.
+// It returns an error if Root or a Follow directory cannot be opened, or
+// for any other error reading conn.
 func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
-	var local netip.Addr
+	v := &serving{Server: s, ctx: ctx, conn: conn, logger: s.Logger}
+	if v.logger == nil {
+		v.logger = slog.Default()
+	}
+	var err error
+	if v.roots, err = openRoots(s.Root, s.Follow); err != nil {
+		return err
+	}
+	defer v.roots.close()
+	v.slots = newSlots(orDefault(s.MaxTransfers, DefaultMaxTransfers), orDefault(s.MaxPerClient, DefaultMaxPerClient))
+	if s.slotsHook != nil {
+		s.slotsHook(v.slots)
+	}
+	v.lim = newLimiter(logRate, logBurst)
 	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok {
-		local = a.AddrPort().Addr().Unmap()
+		v.local = a.AddrPort().Addr().Unmap()
 	}
 	stop := context.AfterFunc(ctx, func() {
 		conn.SetReadDeadline(time.Unix(1, 0))
 	})
 	defer stop()
-	var wg sync.WaitGroup
-	defer wg.Wait()
+
+	// Summaries of suppressed log lines: every summaryInterval, and a
+	// last one once all transfers have ended.
+	done := make(chan struct{})
+	var summaries sync.WaitGroup
+	summaries.Go(func() {
+		tick := time.NewTicker(summaryInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				v.logSuppressed()
+			case <-done:
+				return
+			}
+		}
+	})
+	defer func() {
+		v.wg.Wait()
+		close(done)
+		summaries.Wait()
+		v.logSuppressed()
+	}()
 
 	buf := make([]byte, 65536)
 	for {
@@ -82,19 +153,43 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 		if !ok {
 			continue
 		}
-		s.handle(ctx, &wg, conn, local, unmapAddrPort(ua.AddrPort()), buf[:n])
+		v.handle(unmapAddrPort(ua.AddrPort()), buf[:n])
 	}
 }
 
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Log reasons of refusals made before a transfer starts.
+const (
+	reasonStranger  = "client not in allow list"
+	reasonMalformed = "malformed request"
+	reasonWrite     = "write request"
+)
+
 // handle deals with a packet that arrived on the listening socket.
-// Requests that are refused before any file is touched (malformed ones,
-// clients not allowed, writes) are answered from the listening socket
-// itself; a read request gets a goroutine and a socket of its own.
-func (s *Server) handle(ctx context.Context, wg *sync.WaitGroup, conn net.PacketConn, local netip.Addr, peer netip.AddrPort, b []byte) {
+// Packets from clients not allowed are dropped unread. Requests that are
+// refused before any file is touched (malformed ones, writes, requests
+// beyond the limits) are answered from the listening socket itself; a
+// read request gets a goroutine and a socket of its own.
+func (v *serving) handle(peer netip.AddrPort, b []byte) {
 	start := time.Now()
+	if !allowed(v.Allow, peer.Addr()) {
+		// Not a word to strangers, whatever they sent: no reply to
+		// reflect at a spoofed address, nothing to learn from, and
+		// the log line is rate-limited.
+		if v.lim.allow(reasonStranger, true) {
+			v.logTransfer(peer, &Request{}, nil, start, slog.LevelWarn, "refused: "+reasonStranger)
+		}
+		return
+	}
 	p, err := ParsePacket(b)
 	if err != nil {
-		s.refuse(conn, peer, &Request{}, start, ErrIllegalOp, "malformed request", err.Error())
+		v.refuse(peer, &Request{}, start, reasonMalformed, &refusal{ErrIllegalOp, "malformed request", err.Error()})
 		return
 	}
 	req, ok := p.(*Request)
@@ -103,12 +198,13 @@ func (s *Server) handle(ctx context.Context, wg *sync.WaitGroup, conn net.Packet
 		// expects requests only; staying silent avoids feeding loops.
 		return
 	}
-	if !allowed(s.Allow, peer.Addr()) {
-		s.refuse(conn, peer, req, start, ErrAccess, "access denied", "client not in allow list")
+	if req.Op == OpWRQ {
+		v.refuse(peer, req, start, reasonWrite, &refusal{ErrAccess, "server is read-only", "write request refused"})
 		return
 	}
-	if req.Op == OpWRQ {
-		s.refuse(conn, peer, req, start, ErrAccess, "server is read-only", "write request refused")
+	key := clientKey(peer.Addr())
+	if r := v.slots.acquire(key); r != nil {
+		v.refuse(peer, req, start, r.msg, r)
 		return
 	}
 	// A repeated request (the client resent it before our first reply
@@ -116,63 +212,70 @@ func (s *Server) handle(ctx context.Context, wg *sync.WaitGroup, conn net.Packet
 	// client answers that transfer's first packet with ERROR 5, ending it.
 	// Telling repeats from new requests for the same file from the same
 	// port cannot be done reliably, so it is not attempted.
-	wg.Go(func() { s.serveRead(ctx, local, peer, req) })
+	v.wg.Go(func() {
+		defer v.slots.release(key)
+		v.serveRead(peer, req)
+	})
 }
 
-// refuse answers a request with an ERROR and logs it.
-func (s *Server) refuse(conn net.PacketConn, peer netip.AddrPort, req *Request, start time.Time, code ErrorCode, msg, why string) {
-	conn.WriteTo(encode(&Error{Code: code, Message: msg}), net.UDPAddrFromAddrPort(peer))
-	s.logTransfer(peer, req, nil, start, slog.LevelWarn, "refused: "+why)
+// refuse answers a request with an ERROR from the listening socket and
+// logs it, unless refusals of this reason are coming too fast: then it
+// only counts it for the summary.
+func (v *serving) refuse(peer netip.AddrPort, req *Request, start time.Time, reason string, r *refusal) {
+	if !v.lim.allow(reason, true) {
+		return
+	}
+	v.conn.WriteTo(encode(&Error{Code: r.code, Message: r.msg}), net.UDPAddrFromAddrPort(peer))
+	v.logTransfer(peer, req, nil, start, slog.LevelWarn, "refused: "+r.why)
 }
 
 // serveRead serves one read request from a socket of its own and logs the
 // outcome.
-func (s *Server) serveRead(ctx context.Context, local netip.Addr, peer netip.AddrPort, req *Request) {
+func (v *serving) serveRead(peer netip.AddrPort, req *Request) {
 	start := time.Now()
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: local.AsSlice()})
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: v.local.AsSlice()})
 	if err != nil {
-		s.logTransfer(peer, req, nil, start, slog.LevelError, "failed: "+err.Error())
+		if v.lim.allow("failed", false) {
+			v.logTransfer(peer, req, nil, start, slog.LevelError, "failed: "+err.Error())
+		}
 		return
 	}
 	defer conn.Close()
-	t := &transfer{conn: conn, peer: peer, retries: s.Retries}
-	if t.retries <= 0 {
-		t.retries = DefaultRetries
-	}
+	t := &transfer{conn: conn, peer: peer, allow: v.Allow, retries: orDefault(v.Retries, DefaultRetries)}
 	// On shutdown, tell the client and unblock the transfer.
-	stop := context.AfterFunc(ctx, func() {
+	stop := context.AfterFunc(v.ctx, func() {
 		t.sendError(ErrUndefined, "server shutting down")
 		conn.Close()
 	})
 	defer stop()
 
-	err = s.startRead(t, req)
-	level, outcome := slog.LevelInfo, "ok"
+	err = v.startRead(t, req)
+	level, outcome, reason := slog.LevelInfo, "ok", "ok"
 	var r *refusal
 	switch {
 	case err == nil:
-	case ctx.Err() != nil:
-		level, outcome = slog.LevelWarn, "cancelled: server shutting down"
+	case v.ctx.Err() != nil:
+		level, outcome, reason = slog.LevelWarn, "cancelled: server shutting down", "cancelled"
 	case errors.As(err, &r):
 		t.sendError(r.code, r.msg)
-		level, outcome = slog.LevelWarn, "refused: "+r.why
+		// r.msg, not r.why: reasons must not carry request data.
+		level, outcome, reason = slog.LevelWarn, "refused: "+r.why, r.msg
 	case err != nil:
-		level, outcome = slog.LevelWarn, "failed: "+err.Error()
+		level, outcome, reason = slog.LevelWarn, "failed: "+err.Error(), "failed"
 	}
-	s.logTransfer(peer, req, t, start, level, outcome)
+	if v.lim.allow(reason, r != nil) {
+		v.logTransfer(peer, req, t, start, level, outcome)
+	}
 }
 
 // startRead opens the requested file, negotiates options and runs t.
-func (s *Server) startRead(t *transfer, req *Request) error {
-	def := params{blockSize: DefaultBlockSize, windowSize: 1, timeout: s.Timeout}
-	if def.timeout <= 0 {
-		def.timeout = DefaultTimeout
-	}
+func (v *serving) startRead(t *transfer, req *Request) error {
+	def := params{blockSize: DefaultBlockSize, windowSize: 1, timeout: orDefault(v.Timeout, DefaultTimeout)}
 	netascii, err := parseMode(req.Mode)
 	if err != nil {
 		return err
 	}
-	f, size, err := openFile(s.Root, req.Filename)
+	f, size, err := v.roots.open(req.Filename)
 	if err != nil {
 		return err
 	}
@@ -180,7 +283,7 @@ func (s *Server) startRead(t *transfer, req *Request) error {
 	if netascii {
 		size = -1 // unknown until converted
 	}
-	p, oack := negotiate(req.Options, def, size)
+	p, oack := negotiate(req.Options, def, size, orDefault(v.MaxTimeout, DefaultMaxTimeout))
 	t.p = p
 	if netascii {
 		t.src = newNetasciiReader(f, p.windowSize)
@@ -190,13 +293,22 @@ func (s *Server) startRead(t *transfer, req *Request) error {
 	return t.run(oack)
 }
 
+// logSuppressed logs how many lines of each reason the limiter left out
+// since the last summary.
+func (v *serving) logSuppressed() {
+	for _, s := range v.lim.takeSuppressed() {
+		msg := "log lines suppressed"
+		if s.refusal {
+			msg = "refusals suppressed"
+		}
+		v.logger.LogAttrs(context.Background(), slog.LevelWarn, msg,
+			slog.Int("count", s.count), slog.String("reason", s.reason))
+	}
+}
+
 // logTransfer writes the one log line of a request. t is nil for requests
 // refused before a transfer started.
-func (s *Server) logTransfer(peer netip.AddrPort, req *Request, t *transfer, start time.Time, level slog.Level, outcome string) {
-	logger := s.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
+func (v *serving) logTransfer(peer netip.AddrPort, req *Request, t *transfer, start time.Time, level slog.Level, outcome string) {
 	op := "?"
 	if req.Op != 0 {
 		op = req.Op.String()
@@ -219,5 +331,5 @@ func (s *Server) logTransfer(peer netip.AddrPort, req *Request, t *transfer, sta
 		slog.Int64("bytes", n),
 		slog.Duration("duration", time.Since(start).Round(time.Millisecond)),
 		slog.String("outcome", outcome))
-	logger.LogAttrs(context.Background(), level, "transfer", attrs...)
+	v.logger.LogAttrs(context.Background(), level, "transfer", attrs...)
 }

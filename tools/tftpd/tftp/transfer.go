@@ -19,6 +19,7 @@ var errTimeout = errors.New("timed out waiting for the client")
 type transfer struct {
 	conn    *net.UDPConn
 	peer    netip.AddrPort // the client's TID
+	allow   []netip.Prefix // who else gets ERROR 5 (see Server.Allow)
 	p       params
 	retries int // consecutive timeouts tolerated
 	src     blockReader
@@ -27,13 +28,12 @@ type transfer struct {
 	bytes       int64 // payload bytes the client acknowledged
 	retransmits int   // packets sent again after a timeout or loss
 
-	out []byte // DATA packet being sent
+	out []byte // DATA packet being sent; made by sendFile
 	in  []byte // receive buffer
 }
 
 // run sends the OACK, if any, and then the file.
 func (t *transfer) run(oack []Option) error {
-	t.out = make([]byte, 4+t.p.blockSize)
 	// Clients send only ACKs and ERRORs here. A longer packet is
 	// truncated, which leaves an ERROR readable and anything else invalid.
 	t.in = make([]byte, 1500)
@@ -95,6 +95,10 @@ func (t *transfer) sendOACK(opts []Option) error {
 // means the client lost the block after it, so the next window starts
 // right after the acknowledged block.
 func (t *transfer) sendFile() error {
+	// Made only now: after an OACK the client has confirmed it with ACK 0,
+	// so a request alone never costs a buffer of up to 64 KiB. Without an
+	// OACK the block size is the default 512.
+	t.out = make([]byte, 4+t.p.blockSize)
 	var (
 		acked    int64      // highest block acknowledged; 0 = none
 		next     int64 = 1  // next block to send
@@ -172,6 +176,7 @@ func (t *transfer) sendBlock(n int64) (int, error) {
 // error wrapping os.ErrDeadlineExceeded once deadline passes. Packets from
 // any other address get ERROR 5 and are otherwise ignored (RFC 1350): a
 // stray packet must not end the transfer, nor postpone the deadline.
+// Clients not in the allow list get no answer at all.
 func (t *transfer) receive(deadline time.Time) (Packet, error) {
 	if err := t.conn.SetReadDeadline(deadline); err != nil {
 		return nil, err
@@ -185,7 +190,7 @@ func (t *transfer) receive(deadline time.Time) (Packet, error) {
 		if unmapAddrPort(from) != t.peer {
 			// Never answer an ERROR with an ERROR, lest two servers
 			// bounce them between each other forever.
-			if n < 2 || Opcode(binary.BigEndian.Uint16(b)) != OpERROR {
+			if (n < 2 || Opcode(binary.BigEndian.Uint16(b)) != OpERROR) && allowed(t.allow, from.Addr()) {
 				writeError(t.conn, from, ErrUnknownTID, "unknown transfer ID")
 			}
 			continue
