@@ -7,6 +7,10 @@ can fail() with the attribute named.
 _DIGITS = "0123456789"
 _HEX = "0123456789abcdefABCDEF"
 
+# What an interface name may contain (ifname_cases.bzl has the cases, shared
+# with the Go definition in userland/firewall/ruleset).
+_IFNAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+
 def _all_in(s, chars):
     for c in s.elems():
         if c not in chars:
@@ -106,8 +110,8 @@ def ifname_error(value):
     if not value or len(value) > 15:
         return "%r is not an interface name: want 1 to 15 characters" % value
     for c in value.elems():
-        if c in "/: \t\n" or c == "\0":
-            return "%r is not an interface name: it contains %r" % (value, c)
+        if c not in _IFNAME_CHARS:
+            return "%r is not an interface name: it contains %r (want letters, digits, _ . and - only)" % (value, c)
     if value in (".", ".."):
         return "%r is not an interface name" % value
     return ""

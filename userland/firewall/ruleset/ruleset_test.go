@@ -249,7 +249,7 @@ func TestParseErrors(t *testing.T) {
 		{"table inet t {\n chain c {\n  ip6 saddr 10.0.0.0/8 accept\n }\n}", `t.nft:3: want an IPv6 prefix ADDRESS/BITS, got "10.0.0.0/8"`},
 		{"table inet t {\n chain c {\n  ip saddr 0.0.0.0/0 accept\n }\n}", `t.nft:3: want a prefix of 1 bit or more (/0 matches everything), got "0.0.0.0/0"`},
 		{"table inet t {\n chain c {\n  tcp dport @ports accept\n }\n}", `t.nft:3: want a value of tcp dport (only interface names have named sets), got '@'`},
-		{"table inet t {\n chain c {\n  iifname \"eth*\" accept\n }\n}", `t.nft:3: want an interface name without spaces, quotes, '/', '\' or '*', got "eth*"`},
+		{"table inet t {\n chain c {\n  iifname \"eth*\" accept\n }\n}", `t.nft:3: want an interface name of letters, digits, '_', '.' and '-', got "eth*"`},
 		{"table inet t {\n chain c {\n  iifname \"a-very-long-name0\" accept\n }\n}", `t.nft:3: want an interface name of 1 to 15 bytes, got "a-very-long-name0"`},
 		{"table inet t {\n chain c {\n  iifname \"lo accept\n }\n}", `t.nft:3: want a closing '"' before the end of the line`},
 		{"table inet t {\n chain c {\n  icmp type bogus accept\n }\n}", `t.nft:3: want a number from 0 to 255 or one of echo-reply, destination-unreachable,`},

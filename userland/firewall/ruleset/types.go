@@ -186,7 +186,7 @@ func (fi fieldInfo) parseValue(w string) ([]byte, string) {
 		}
 		return a, ""
 	case dtIfname:
-		if msg := ifnameError(w); msg != "" {
+		if msg := IfnameError(w); msg != "" {
 			return nil, msg
 		}
 		return []byte(w), ""
@@ -194,15 +194,22 @@ func (fi fieldInfo) parseValue(w string) ([]byte, string) {
 	return nil, "want a value"
 }
 
-// ifnameError says what is wrong with an interface name, or "".
-func ifnameError(s string) string {
+// IfnameError says what is wrong with an interface name, or "": it must be
+// 1 to 15 bytes of letters, digits, '_', '.' and '-', and not "." or "..".
+// The same rule as ifname_error in rules/service/private/validate.bzl,
+// which checks the names templates splice into shell scripts; both are
+// tested on the cases of rules/service/private/ifname_cases.bzl.
+func IfnameError(s string) string {
 	if s == "" || len(s) > 15 {
 		return "want an interface name of 1 to 15 bytes"
 	}
 	for _, c := range []byte(s) {
-		if c <= ' ' || c >= 0x7f || c == '/' || c == '"' || c == '\\' || c == '*' {
-			return "want an interface name without spaces, quotes, '/', '\\' or '*'"
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return "want an interface name of letters, digits, '_', '.' and '-'"
 		}
+	}
+	if s == "." || s == ".." {
+		return "want an interface name, not " + strconv.Quote(s)
 	}
 	return ""
 }

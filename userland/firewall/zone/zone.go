@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"bazwrt/userland/firewall/ruleset"
 )
 
 // A Watcher keeps zones up to date.
@@ -77,7 +79,7 @@ func (w *Watcher) Scan() map[string][]string {
 				w.known[s] = ""
 			case name == "":
 				// Being written; keep what was there.
-			case !valid(name):
+			case ruleset.IfnameError(name) != "":
 				if w.bad[s] != name {
 					w.logf("service %s: ifname %q is not an interface name: ignored", s, name)
 					w.bad[s] = name
@@ -94,11 +96,6 @@ func (w *Watcher) Scan() map[string][]string {
 		zones[zone] = slices.Compact(ifnames)
 	}
 	return zones
-}
-
-// valid reports whether s can be an interface name (IFNAMSIZ-1 bytes).
-func valid(s string) bool {
-	return len(s) <= 15 && !strings.ContainsAny(s, "/ \t\n\r\x00\"\\")
 }
 
 // Run keeps the zones up to date until ctx is done. applied is what they
