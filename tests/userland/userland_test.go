@@ -136,6 +136,10 @@ func TestELFPolicy(t *testing.T) {
 				"dropbear/usr/bin/dropbearkey",
 				"dropbear/usr/sbin/dropbear",
 				"floattest/bin/floattest",
+				"ppp/usr/sbin/pppd",
+				"ppp/usr/sbin/pppoe-discovery",
+				"rp-pppoe/usr/sbin/pppoe",
+				"rp-pppoe/usr/sbin/pppoe-server",
 			}
 			if diff := cmp.Diff(want, names); diff != "" {
 				t.Errorf("ELF files (-want +got):\n%s", diff)
@@ -181,9 +185,10 @@ func TestBusyboxRuns(t *testing.T) {
 	}
 }
 
-// dropbear and dnsmasq run on the device's CPU: dropbearkey makes and reads
-// back an ed25519 key (the SSH server's host key), dnsmasq checks a
-// configuration.
+// dropbear, dnsmasq and the PPPoE programs run on the device's CPU:
+// dropbearkey makes and reads back an ed25519 key (the SSH server's host
+// key), dnsmasq checks a configuration, pppd and rp-pppoe give their
+// versions.
 func TestDaemonsRun(t *testing.T) {
 	for _, p := range built(t) {
 		t.Run(p.name, func(t *testing.T) {
@@ -207,6 +212,34 @@ func TestDaemonsRun(t *testing.T) {
 			out, err = qemuCommand(t, p.qemu, filepath.Join(dir, "dnsmasq/usr/sbin/dnsmasq"), "--test", "-C", conf).CombinedOutput()
 			if err != nil || !strings.Contains(string(out), "syntax check OK") {
 				t.Errorf("dnsmasq --test: %v\n%s", err, out)
+			}
+			pppd := filepath.Join(dir, "ppp/usr/sbin/pppd")
+			out, err = qemuCommand(t, p.qemu, pppd, "--version").CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "pppd version 2.5.2") {
+				t.Errorf("pppd --version: %v\n%s", err, out)
+			}
+			out, err = qemuCommand(t, p.qemu, filepath.Join(dir, "rp-pppoe/usr/sbin/pppoe"), "-V").CombinedOutput()
+			if !strings.Contains(string(out), "RP-PPPoE Version 3.15") {
+				t.Errorf("pppoe -V: %v\n%s", err, out)
+			}
+			// -k (kernel-mode PPPoE) is compiled in; usage exits 1.
+			out, _ = qemuCommand(t, p.qemu, filepath.Join(dir, "rp-pppoe/usr/sbin/pppoe-server"), "-h").CombinedOutput()
+			if !strings.Contains(string(out), "-k             -- Use kernel-mode PPPoE.") {
+				t.Errorf("pppoe-server -h has no -k:\n%s", out)
+			}
+			// The PPPoE plugin is built into pppd, under both names and as
+			// the path pppoe-server -k gives. Whether pppd then goes on
+			// depends on the host's /dev/ppp, so only the message counts.
+			for _, name := range []string{"pppoe.so", "rp-pppoe.so", "/etc/ppp/plugins/rp-pppoe.so"} {
+				out, _ = qemuCommand(t, p.qemu, pppd, "plugin", name, "--version").CombinedOutput()
+				if !strings.Contains(string(out), "Plugin "+name+" is built in.") {
+					t.Errorf("pppd plugin %s:\n%s", name, out)
+				}
+			}
+			// Other plugins are not: a static pppd cannot load them.
+			out, err = qemuCommand(t, p.qemu, pppd, "plugin", "minconn.so", "--version").CombinedOutput()
+			if err == nil || !strings.Contains(string(out), "Couldn't load plugin minconn.so") {
+				t.Errorf("pppd plugin minconn.so: %v\n%s", err, out)
 			}
 		})
 	}

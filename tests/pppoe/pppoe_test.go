@@ -1,0 +1,349 @@
+// Package pppoe proves a PPPoE uplink end to end: it boots the emulated
+// ISP (//devices/qemu-isp: rp-pppoe's pppoe-server with pppd) and a router
+// whose WAN is the pppoe service, both in QEMU, with a LAN host on the
+// router's LAN and an internet host on the ISP's "world" network
+// (bazwrt/tests/nettest), and checks the session, the route, names and
+// NAT through it, recovery from a dropped session, and a refused password.
+package pppoe
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/netip"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"bazwrt/tests/nettest"
+	"bazwrt/tests/runfiles"
+	"bazwrt/tools/vm"
+	"bazwrt/tools/vm/vmtest"
+)
+
+var (
+	kernel        = flag.String("kernel", "", "rootpath of the kernel (the router's and the ISP's)")
+	rootfs        = flag.String("rootfs", "", "rootpath of the router's root filesystem")
+	badpassRootfs = flag.String("badpass-rootfs", "", "rootpath of the root filesystem of the router with a wrong password")
+	ispRootfs     = flag.String("isp-rootfs", "", "rootpath of the emulated ISP's root filesystem")
+)
+
+// The emulated ISP's addresses (devices/qemu-isp): subscribers in CGNAT
+// space, the internet in TEST-NET-3. They exist only on the test's own
+// emulated networks.
+var (
+	ispPPP      = netip.MustParseAddr("100.64.0.1")
+	pppFirst    = netip.MustParseAddr("100.64.0.10")
+	pppLast     = netip.MustParseAddr("100.64.0.25")
+	worldPrefix = netip.MustParsePrefix("203.0.113.0/24")
+	ispWorld    = netip.MustParseAddr("203.0.113.1")
+	worldDNS    = netip.MustParseAddr("203.0.113.53")
+	webAddr     = netip.MustParseAddr("203.0.113.80")
+	webName     = "www.example.test"
+	echoPort    = uint16(7)
+	routerLAN   = netip.MustParseAddr("192.168.8.1")
+)
+
+func mustMAC(s string) net.HardwareAddr {
+	m, err := net.ParseMAC(s)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// testbed is the ISP and the internet behind it, and a router dialing it.
+type testbed struct {
+	t        *testing.T
+	port     int
+	isp      *vmtest.Console
+	router   *vmtest.Console
+	routerVM *vm.VM
+	internet *nettest.Host
+	dns      *nettest.DNSServer
+	echo     *nettest.EchoServer
+	started  time.Time // the router's QEMU start
+}
+
+func startVM(t *testing.T, c vm.Config) (*vm.VM, *vmtest.Console) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	t.Cleanup(cancel)
+	c.Kernel = runfiles.Path(t, *kernel)
+	c.Dir = t.TempDir()
+	v, err := vm.Start(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Kill() })
+	conn, err := v.Console()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return v, vmtest.NewConsole(t, conn)
+}
+
+// boot starts the internet host, the ISP and a router with the given root
+// filesystem; it waits for the ISP's services, not for the router's.
+func boot(t *testing.T, routerRootfs string) *testbed {
+	if _, err := exec.LookPath("qemu-system-mips"); err != nil {
+		t.Fatalf("%v: install the Debian package qemu-system-mips", err)
+	}
+	b := &testbed{t: t, port: vmtest.PortBase(t)}
+	var err error
+	b.internet, err = nettest.New(nettest.Config{
+		Port: b.port + vm.WorldPort,
+		MAC:  mustMAC("52:54:00:00:03:01"),
+		Name: "internet",
+		Logf: t.Logf,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.internet.Close() })
+	for _, a := range []netip.Addr{worldDNS, webAddr} {
+		if err := b.internet.AddAddress(netip.PrefixFrom(a, worldPrefix.Bits())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.internet.SetGateway(ispWorld); err != nil {
+		t.Fatal(err)
+	}
+	if b.dns, err = b.internet.ServeDNS(map[string][]netip.Addr{webName: {webAddr}}); err != nil {
+		t.Fatal(err)
+	}
+	if b.echo, err = b.internet.ServeEcho(echoPort); err != nil {
+		t.Fatal(err)
+	}
+
+	_, b.isp = startVM(t, vm.Config{
+		Rootfs:     runfiles.Path(t, *ispRootfs),
+		PortBase:   b.port,
+		LANNetwork: "world",
+		WANMAC:     "52:54:00:00:02:01",
+		LANMAC:     "52:54:00:00:02:02",
+	})
+	b.started = time.Now()
+	b.routerVM, b.router = startVM(t, vm.Config{
+		Rootfs:   runfiles.Path(t, routerRootfs),
+		PortBase: b.port,
+	})
+	b.isp.WaitBooted(200 * time.Second)
+	// The router's console shell, before anything is typed into it: its
+	// default bundle is up only once the PPPoE link is (or never, with a
+	// refused password).
+	if _, _, err := b.router.WaitFor(0, regexp.MustCompile(`built-in shell \(ash\)`), 200*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// waitSession waits for the router's PPPoE session to have an address and
+// returns it.
+func (b *testbed) waitSession(timeout time.Duration) netip.Addr {
+	b.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		out, code := b.router.Run("cat /run/services/outputs/wan/address 2>/dev/null")
+		if p, err := netip.ParsePrefix(strings.TrimSpace(out)); code == 0 && err == nil {
+			return p.Addr()
+		}
+		if time.Now().After(deadline) {
+			r, _ := b.router.Run("ip addr; ip route; rc status wan; tail -30 /run/log/wan/current")
+			i, _ := b.isp.Run("ip addr; tail -30 /run/log/pppoe_server/current")
+			b.t.Fatalf("no PPPoE session after %v\nrouter:\n%s\nISP:\n%s", timeout, r, i)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// lanHost attaches a host to the router's LAN and gets its lease.
+func (b *testbed) lanHost(name string, mac net.HardwareAddr) *nettest.Host {
+	b.t.Helper()
+	h, err := nettest.New(nettest.Config{Port: b.port + vm.LANPort, MAC: mac, Name: name, Logf: b.t.Logf})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(func() { h.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if _, err := h.DHCP(ctx); err != nil {
+		out, _ := b.router.Run("rc status dnsmasq; tail -20 /run/log/dnsmasq/current")
+		b.t.Fatalf("%s: no lease from the router: %v\n%s", name, err, out)
+	}
+	return h
+}
+
+// echoFrom opens a TCP connection from h to the internet's echo server and
+// returns the source address the server saw.
+func echoFrom(ctx context.Context, h *nettest.Host) (netip.Addr, error) {
+	conn, err := h.DialTCP(ctx, netip.AddrPortFrom(webAddr, echoPort))
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(conn)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("reading the echo server's greeting: %v (got %q)", err, line)
+	}
+	v, ok := strings.CutPrefix(strings.TrimSpace(line), "remote=")
+	if !ok {
+		return netip.Addr{}, fmt.Errorf("echo server's greeting %q, want remote=IP:PORT", line)
+	}
+	remote, err := netip.ParseAddrPort(v)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	if _, err := conn.Write([]byte("through PPPoE\n")); err != nil {
+		return netip.Addr{}, err
+	}
+	if echo, err := r.ReadString('\n'); err != nil || echo != "through PPPoE\n" {
+		return netip.Addr{}, fmt.Errorf("echo: %q, %v", echo, err)
+	}
+	return remote.Addr(), nil
+}
+
+func inRange(a, first, last netip.Addr) bool { return !a.Less(first) && !last.Less(a) }
+
+// TestSession: the router dials the ISP; ppp0 has the ISP's address, the
+// default route is through it and it is in the firewall's wan zone; a LAN
+// host resolves a name through the router and reaches the internet behind
+// NAT. Then the ISP drops the session: the router dials again and the LAN
+// host's new connections work, without a reboot.
+func TestSession(t *testing.T) {
+	b := boot(t, *rootfs)
+	addr := b.waitSession(120 * time.Second)
+	t.Logf("router's QEMU start to PPPoE session up: %.1f s (address %v)", time.Since(b.started).Seconds(), addr)
+	if !inRange(addr, pppFirst, pppLast) {
+		t.Errorf("PPPoE address %v, want one of the ISP's %v-%v", addr, pppFirst, pppLast)
+	}
+	if peer := strings.TrimSpace(b.router.Must("cat /run/services/outputs/wan/peer")); peer != ispPPP.String() {
+		t.Errorf("PPPoE peer %q, want the ISP's %v", peer, ispPPP)
+	}
+	if dns := strings.TrimSpace(b.router.Must("cat /run/services/outputs/wan/dns")); dns != worldDNS.String() {
+		t.Errorf("DNS servers from IPCP %q, want %v", dns, worldDNS)
+	}
+	if out := b.router.Must("ip -4 addr show dev ppp0"); !strings.Contains(out, "inet "+addr.String()+" peer "+ispPPP.String()) {
+		t.Errorf("ppp0's addresses, want %v peer %v:\n%s", addr, ispPPP, out)
+	}
+	if out := b.router.Must("ip route show default"); !regexp.MustCompile(`^default dev ppp0\b`).MatchString(out) {
+		t.Errorf("default route, want through ppp0:\n%s", out)
+	}
+	if out := b.router.Must("firewall zones"); !regexp.MustCompile(`(?m)^zone_wan .*\bppp0\b`).MatchString(out) {
+		t.Errorf("firewall zones: want ppp0 in zone_wan:\n%s", out)
+	}
+	if out := b.router.Must("ls -l /etc/ppp/wan.options"); !strings.HasPrefix(out, "-rw-------") {
+		t.Errorf("the options file with the password is not root-only:\n%s", out)
+	}
+	b.router.WaitBooted(60 * time.Second)
+
+	lan := b.lanHost("lan", mustMAC("52:54:00:12:34:20"))
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	addrs, err := lan.Resolve(ctx, webName)
+	if err != nil {
+		out, _ := b.router.Run("cat /run/services/outputs/wan/resolv.conf; tail -20 /run/log/dnsmasq/current")
+		t.Fatalf("resolving %s through the router: %v\n%s", webName, err, out)
+	}
+	if len(addrs) != 1 || addrs[0] != webAddr {
+		t.Errorf("%s resolved to %v, want [%v]", webName, addrs, webAddr)
+	}
+	for _, q := range b.dns.Queries() {
+		if q.Source != addr {
+			t.Errorf("the internet's DNS server saw a query for %q from %v, want only the router's PPPoE address %v", q.Name, q.Source, addr)
+		}
+	}
+	src, err := echoFrom(ctx, lan)
+	if err != nil {
+		t.Fatalf("LAN host to the internet through PPPoE: %v", err)
+	}
+	if src != addr {
+		t.Errorf("the internet host saw the LAN host's connection from %v, want the router's PPPoE address %v (NAT)", src, addr)
+	}
+
+	// The ISP ends the session (pppd sends LCP terminate and PADT).
+	b.isp.Must("killall pppd")
+	dropped := time.Now()
+	deadline := dropped.Add(30 * time.Second)
+	for {
+		if out, _ := b.router.Run("cat /run/services/outputs/wan/address 2>/dev/null"); strings.TrimSpace(out) == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the router still has its PPPoE address 30 s after the ISP ended the session")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	again := b.waitSession(30*time.Second - time.Since(dropped))
+	t.Logf("session dropped to up again: %.1f s (address %v)", time.Since(dropped).Seconds(), again)
+	for {
+		src, err := echoFrom(ctx, lan)
+		if err == nil {
+			if src != again {
+				t.Errorf("after the reconnect the internet host saw %v, want the new PPPoE address %v", src, again)
+			}
+			break
+		}
+		if time.Since(dropped) > 30*time.Second {
+			out, _ := b.router.Run("ip route; firewall zones; tail -20 /run/log/wan/current")
+			t.Fatalf("the LAN host cannot reach the internet 30 s after the session dropped: %v\n%s", err, out)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Logf("session dropped to the LAN host's traffic flowing again: %.1f s", time.Since(dropped).Seconds())
+	if out := b.router.Must("cat /run/log/wan/current"); !strings.Contains(out, "the modem hung up") && !strings.Contains(out, "ended") {
+		t.Errorf("the pppoe service's log does not say why the session ended:\n%s", out)
+	}
+}
+
+// TestWrongPassword: the ISP refuses the router's password; the service's
+// log names the cause and the service retries, with growing delays.
+func TestWrongPassword(t *testing.T) {
+	b := boot(t, *badpassRootfs)
+	cause := regexp.MustCompile(`authentication failed: the ISP refused the username or password`)
+	deadline := time.Now().Add(120 * time.Second)
+	var log string
+	for {
+		log, _ = b.router.Run("cat /run/log/wan/current 2>/dev/null")
+		if len(cause.FindAllString(log, -1)) >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("want 3 refused attempts in the pppoe service's log within 120 s:\n%s", log)
+		}
+		time.Sleep(time.Second)
+	}
+	// The supervisor's back-off: each attempt waits longer than the last.
+	var ends []time.Time
+	for _, line := range strings.Split(log, "\n") {
+		if !cause.MatchString(line) {
+			continue
+		}
+		ts, _, _ := strings.Cut(line, " ")
+		at, err := time.Parse("2006-01-02T15:04:05.000000Z", ts)
+		if err != nil {
+			t.Fatalf("log line without a timestamp: %q", line)
+		}
+		ends = append(ends, at)
+	}
+	first, second := ends[1].Sub(ends[0]), ends[2].Sub(ends[1])
+	t.Logf("refused attempts %v and %v apart", first, second)
+	if second < first+500*time.Millisecond {
+		t.Errorf("refused attempts %v, then %v apart: want the supervisor's back-off (1 s, then 2 s) to grow the gap", first, second)
+	}
+	if !regexp.MustCompile(`(?i)(CHAP|PAP) authentication failed`).MatchString(log) {
+		t.Errorf("pppd's own line naming the failed authentication is missing:\n%s", log)
+	}
+	if out, _ := b.router.Run("cat /run/services/outputs/wan/address 2>/dev/null"); strings.TrimSpace(out) != "" {
+		t.Errorf("a refused session published an address: %q", out)
+	}
+	// The LAN does not wait for the WAN.
+	b.lanHost("lan", mustMAC("52:54:00:12:34:20"))
+}
