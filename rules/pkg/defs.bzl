@@ -12,7 +12,7 @@
 See docs/toolchains.md for the toolchains, the providers and the hardening.
 """
 
-load("//rules/pkg/private:package.bzl", _musl_build = "musl_build", _pkg_build = "pkg_build")
+load("//rules/pkg/private:package.bzl", _ROOTFS_EXCLUDE = "ROOTFS_EXCLUDE", _musl_build = "musl_build", _pkg_build = "pkg_build")
 load("//rules/pkg/private:platform.bzl", _platform_files = "platform_files")
 load(
     "//rules/pkg/private:providers.bzl",
@@ -36,6 +36,9 @@ musl_toolchain = _musl_toolchain
 soft_libgcc = _soft_libgcc
 unsupported_toolchain = _unsupported_toolchain
 platform_files = _platform_files
+
+# pkg_build's default rootfs_exclude, for a package that leaves out more.
+ROOTFS_EXCLUDE = _ROOTFS_EXCLUDE
 
 # Only the device platforms have musl: package targets are skipped on others
 # (the host, in `bazel build //...`).

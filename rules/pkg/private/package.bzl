@@ -13,6 +13,10 @@ make -j"$jobs" {make_args}
 make {make_args} DESTDIR="$staging" {install_args}
 """
 
+# What a package's staging tree keeps out of a root filesystem by default:
+# headers, static libraries, pkg-config files and documentation.
+ROOTFS_EXCLUDE = ["include/**", "usr/include/**", "*.a", "*.la", "*.o", "lib/pkgconfig/**", "usr/lib/pkgconfig/**", "share/man/**", "usr/share/man/**", "share/doc/**", "usr/share/doc/**", "share/info/**", "usr/share/info/**"]
+
 def _shell_words(words):
     return " ".join(["'" + w.replace("'", "'\\''") + "'" for w in words])
 
@@ -132,7 +136,7 @@ _ATTRS = {
     "binaries": attr.string_list(doc = "Install paths (e.g. usr/sbin/dropbear) to export as files of their own; the build fails when one is missing."),
     "source_date_epoch": attr.int(default = 1704067200, doc = "SOURCE_DATE_EPOCH of the build: the time a package may write into its outputs."),
     "rootfs_exclude": attr.string_list(
-        default = ["include/**", "usr/include/**", "*.a", "*.la", "*.o", "lib/pkgconfig/**", "usr/lib/pkgconfig/**", "share/man/**", "usr/share/man/**", "share/doc/**", "usr/share/doc/**", "share/info/**", "usr/share/info/**"],
+        default = ROOTFS_EXCLUDE,
         doc = "Staging paths left out of a root filesystem: DIR/** is a directory, a glob without / matches base names. The default leaves out headers, static libraries and documentation.",
     ),
     "rootfs_links": attr.string_dict(doc = "{LIST: TARGET}: each absolute path listed in the staging file LIST (one a line, e.g. busybox.links) becomes a symlink to TARGET in a root filesystem."),
