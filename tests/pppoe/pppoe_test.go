@@ -26,10 +26,11 @@ import (
 )
 
 var (
-	kernel        = flag.String("kernel", "", "rootpath of the kernel (the router's and the ISP's)")
-	rootfs        = flag.String("rootfs", "", "rootpath of the router's root filesystem")
-	badpassRootfs = flag.String("badpass-rootfs", "", "rootpath of the root filesystem of the router with a wrong password")
-	ispRootfs     = flag.String("isp-rootfs", "", "rootpath of the emulated ISP's root filesystem")
+	kernel         = flag.String("kernel", "", "rootpath of the kernel (the router's and the ISP's)")
+	rootfs         = flag.String("rootfs", "", "rootpath of the router's root filesystem")
+	badpassRootfs  = flag.String("badpass-rootfs", "", "rootpath of the root filesystem of the router with a wrong password")
+	failoverRootfs = flag.String("failover-rootfs", "", "rootpath of the root filesystem of the router with PPPoE and a backup WAN")
+	ispRootfs      = flag.String("isp-rootfs", "", "rootpath of the emulated ISP's root filesystem")
 )
 
 // The emulated ISP's addresses (devices/qemu-isp): subscribers in CGNAT
@@ -46,6 +47,8 @@ var (
 	webName     = "www.example.test"
 	echoPort    = uint16(7)
 	routerLAN   = netip.MustParseAddr("192.168.8.1")
+	dhcpFirst   = netip.MustParseAddr("192.0.2.100")
+	dhcpLast    = netip.MustParseAddr("192.0.2.150")
 )
 
 func mustMAC(s string) net.HardwareAddr {
@@ -147,9 +150,16 @@ func boot(t *testing.T, routerRootfs string) *testbed {
 // returns it.
 func (b *testbed) waitSession(timeout time.Duration) netip.Addr {
 	b.t.Helper()
+	return b.waitAddress("wan", timeout)
+}
+
+// waitAddress waits for the router's service svc to publish an address
+// and returns it.
+func (b *testbed) waitAddress(svc string, timeout time.Duration) netip.Addr {
+	b.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		out, code := b.router.Run("cat /run/services/outputs/wan/address 2>/dev/null")
+		out, code := b.router.Run("cat /run/services/outputs/" + svc + "/address 2>/dev/null")
 		if p, err := netip.ParsePrefix(strings.TrimSpace(out)); code == 0 && err == nil {
 			return p.Addr()
 		}
@@ -233,7 +243,7 @@ func TestSession(t *testing.T) {
 	if out := b.router.Must("ip -4 addr show dev ppp0"); !strings.Contains(out, "inet "+addr.String()+" peer "+ispPPP.String()) {
 		t.Errorf("ppp0's addresses, want %v peer %v:\n%s", addr, ispPPP, out)
 	}
-	if out := b.router.Must("ip route show default"); !regexp.MustCompile(`^default dev ppp0\b`).MatchString(out) {
+	if out := b.router.Must("ip route show default"); !regexp.MustCompile(`(?m)^default dev ppp0\b`).MatchString(out) {
 		t.Errorf("default route, want through ppp0:\n%s", out)
 	}
 	if out := b.router.Must("firewall zones"); !regexp.MustCompile(`(?m)^zone_wan .*\bppp0\b`).MatchString(out) {
@@ -353,4 +363,90 @@ func TestWrongPassword(t *testing.T) {
 	}
 	// The LAN does not wait for the WAN.
 	b.lanHost("lan", mustMAC("52:54:00:12:34:20"))
+}
+
+// TestFailover: a router with PPPoE first, watched by a health check that
+// pings the internet through the link, and a DHCP WAN second. The ISP
+// stops routing the PPPoE session's packets (its side of the link goes
+// down while LCP carries on): the check trips, the router moves to the
+// DHCP WAN, and the LAN host's traffic flows again, from the new address.
+func TestFailover(t *testing.T) {
+	b := boot(t, *failoverRootfs)
+	addr := b.waitAddress("wan", 120*time.Second)
+	if active := strings.TrimSpace(b.router.Must("cat /run/services/outputs/wan/active")); active != "wan_pppoe" || !inRange(addr, pppFirst, pppLast) {
+		t.Fatalf("active WAN %q with %v, want wan_pppoe with an address of the ISP's PPPoE pool", active, addr)
+	}
+	lan := b.lanHost("lan", mustMAC("52:54:00:12:34:20"))
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	if src, err := echoFrom(ctx, lan); err != nil || src != addr {
+		t.Fatalf("LAN host to the internet through PPPoE: seen from %v, %v; want %v", src, err, addr)
+	}
+
+	// The ISP's end of the session stops carrying IP.
+	b.isp.Must("ip link set ppp0 down")
+	broke := time.Now()
+	var backup netip.Addr
+	for {
+		out, _ := b.router.Run("cat /run/services/outputs/wan/active /run/services/outputs/wan/address 2>/dev/null")
+		if f := strings.Fields(out); len(f) == 2 && f[0] == "wan_backup" {
+			if p, err := netip.ParsePrefix(f[1]); err == nil {
+				backup = p.Addr()
+				break
+			}
+		}
+		if time.Since(broke) > 60*time.Second {
+			log, _ := b.router.Run("tail -20 /run/log/wan/current; tail -10 /run/log/wan_pppoe_health/current")
+			t.Fatalf("no move to the backup WAN 60 s after the PPPoE link stopped carrying IP:\n%s", log)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Logf("PPPoE broken to the backup WAN's address: %.1f s (health check: 3 failures 2 s apart)", time.Since(broke).Seconds())
+	if !inRange(backup, dhcpFirst, dhcpLast) {
+		t.Errorf("backup WAN address %v, want one of the ISP's DHCP pool %v-%v", backup, dhcpFirst, dhcpLast)
+	}
+	for {
+		src, err := echoFrom(ctx, lan)
+		if err == nil {
+			if src != backup {
+				t.Errorf("after failover the internet host saw %v, want the backup WAN's address %v", src, backup)
+			}
+			break
+		}
+		if time.Since(broke) > 90*time.Second {
+			out, _ := b.router.Run("ip route; firewall zones; tail -20 /run/log/wan/current")
+			t.Fatalf("the LAN host cannot reach the internet 90 s after PPPoE broke: %v\n%s", err, out)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Logf("PPPoE broken to the LAN host's traffic flowing again: %.1f s", time.Since(broke).Seconds())
+	if out := b.router.Must("firewall zones"); !regexp.MustCompile(`(?m)^zone_wan .*\beth0\b`).MatchString(out) || strings.Contains(out, "ppp0") {
+		t.Errorf("firewall zones after failover: want eth0 (and no ppp0) in zone_wan:\n%s", out)
+	}
+	log := b.router.Must("cat /run/log/wan/current")
+	if !strings.Contains(log, "wan_pppoe: its health check wan_pppoe_health tripped") {
+		t.Errorf("the round_robin's log does not say why it moved:\n%s", log)
+	}
+
+	// Back to PPPoE by hand (the ISP's session of the broken link ended
+	// when the router hung up): a restart begins from the first service and
+	// stops the backup.
+	b.router.Must("rc restart wan")
+	restarted := time.Now()
+	for {
+		out, _ := b.router.Run("cat /run/services/outputs/wan/active /run/services/outputs/wan/address 2>/dev/null")
+		if f := strings.Fields(out); len(f) == 2 && f[0] == "wan_pppoe" {
+			if p, err := netip.ParsePrefix(f[1]); err == nil && inRange(p.Addr(), pppFirst, pppLast) {
+				break
+			}
+		}
+		if time.Since(restarted) > 60*time.Second {
+			log, _ := b.router.Run("tail -20 /run/log/wan/current")
+			t.Fatalf("rc restart wan: not back on PPPoE after 60 s:\n%s", log)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if out := b.router.Must("rc status wan_backup"); !strings.Contains(out, " state=down") {
+		t.Errorf("after rc restart wan the backup WAN still runs:\n%s", out)
+	}
 }

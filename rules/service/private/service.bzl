@@ -45,7 +45,7 @@ def publish_ifname(ifname):
     arg = '"%s"' % ifname if ifname.startswith("$") else shell_quote(ifname)
     return "printf '%%s\\n' %s >\"$OUTPUTS/ifname\"" % arg
 
-def write_service(ctx, type, files, deps, notes = [], packages = None, interface = None):
+def write_service(ctx, type, files, deps, notes = [], packages = None, interface = None, controls = []):
     """Writes the source directory and returns the providers.
 
     Args:
@@ -62,6 +62,9 @@ def write_service(ctx, type, files, deps, notes = [], packages = None, interface
       interface: for a service that owns a network interface, a dict of
         InterfaceInfo's fields other than `service` (ifname, and optionally
         addresses and inbound); the service must run publish_ifname.
+      controls: service targets this one starts and stops itself (rc
+        change): in the image's database with everything they need, but
+        not dependencies (they stay down until it starts them).
 
     Returns:
       The DefaultInfo and ServiceInfo providers, and InterfaceInfo when
@@ -88,6 +91,7 @@ def write_service(ctx, type, files, deps, notes = [], packages = None, interface
         outs.append(f)
     srcdir = "/".join([p for p in [ctx.bin_dir.path, ctx.label.workspace_root, ctx.label.package, root] if p])
     own = depset(outs)
+    needed = list(deps) + list(controls)
     extra = []
     if interface != None:
         extra.append(InterfaceInfo(
@@ -103,17 +107,17 @@ def write_service(ctx, type, files, deps, notes = [], packages = None, interface
             type = type,
             srcdir = srcdir,
             files = own,
-            transitive_srcdirs = depset([srcdir], transitive = [d[ServiceInfo].transitive_srcdirs for d in deps]),
-            transitive_files = depset(outs, transitive = [d[ServiceInfo].transitive_files for d in deps]),
+            transitive_srcdirs = depset([srcdir], transitive = [d[ServiceInfo].transitive_srcdirs for d in needed]),
+            transitive_files = depset(outs, transitive = [d[ServiceInfo].transitive_files for d in needed]),
             kernel_fragments = depset(
                 ctx.files.kernel_fragments,
-                transitive = [d[ServiceInfo].kernel_fragments for d in deps],
+                transitive = [d[ServiceInfo].kernel_fragments for d in needed],
             ),
             packages = depset(
                 ctx.attr.packages if packages == None else packages,
-                transitive = [d[ServiceInfo].packages for d in deps],
+                transitive = [d[ServiceInfo].packages for d in needed],
             ),
-            notes = depset(notes, transitive = [d[ServiceInfo].notes for d in deps]),
+            notes = depset(notes, transitive = [d[ServiceInfo].notes for d in needed]),
         ),
     ]
 
