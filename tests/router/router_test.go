@@ -284,6 +284,19 @@ func TestFromLAN(t *testing.T) {
 		t.Errorf("firewall zones: want br-lan in zone_lan and eth0 in zone_wan:\n%s", out)
 	}
 
+	// A VLAN on the LAN port with its own MTU and MAC (vlan and link
+	// services), and gone again when stopped.
+	// (busybox ip has no -d: the VLAN ID is read from /proc/net/vlan.)
+	out = b.console.Must("rc change -u lan_vlan_link && ip link show eth1.7 && cat /proc/net/vlan/config")
+	for _, want := range []string{"mtu 1400", "link/ether 02:00:00:00:07:01", "eth1.7@eth1", ",UP", "eth1.7         | 7  | eth1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("eth1.7 after rc change -u lan_vlan_link: want %q in:\n%s", want, out)
+		}
+	}
+	if out, code := b.console.Run("rc change -d lan_vlan && ip link show eth1.7"); code == 0 {
+		t.Errorf("eth1.7 still there after rc change -d lan_vlan:\n%s", out)
+	}
+
 	// The live ruleset, read back from the kernel, is the image's.
 	want := string(runfiles.Read(t, *ruleset))
 	if got := b.console.Must("cat /etc/firewall/firewall.nft"); got != want {

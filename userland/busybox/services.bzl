@@ -4,6 +4,8 @@
 
     dhcp_client(name = "wan", interface = "eth0")
     bridge(name = "lan_bridge", interface = "br-lan", members = ["lan1", "lan2"])
+    vlan(name = "wan_vlan", link = "eth0", id = 7)      # eth0.7, e.g. for PPPoE
+    link(name = "wan_link", interface = "eth0", mtu = 1508, mac = "02:00:00:00:00:01")
     interface_address(name = "lan", interface = "br-lan", address = "192.168.8.1/24", deps = [":lan_bridge"])
 
 Each is a rule: a bad option fails when Bazel analyses the target, naming
@@ -13,7 +15,7 @@ service (deps, kernel_fragments, service_name) are there too.
 """
 
 load("//rules/rootfs:defs.bzl", "hostname_error")
-load("//rules/service:defs.bzl", "SERVICE_ATTRS", "cidr_error", "ifname_error", "ip_error", "publish_ifname", "shell_quote", "write_service")
+load("//rules/service:defs.bzl", "SERVICE_ATTRS", "cidr_error", "ifname_error", "ip_error", "mac_error", "publish_ifname", "shell_quote", "write_service")
 
 def _fail(attr, msg):
     fail("attribute %s: %s" % (attr, msg))
@@ -149,5 +151,84 @@ ntp_client = rule(
     attrs = _attrs(
         ["//userland/busybox"],
         servers = attr.string_list(doc = "NTP servers: host names or IP addresses."),
+    ),
+)
+
+def _vlan_impl(ctx):
+    for a in ("link", "interface"):
+        v = getattr(ctx.attr, a)
+        if a == "interface" and not v:
+            continue
+        err = ifname_error(v)
+        if err:
+            _fail(a, err)
+    if ctx.attr.id < 1 or ctx.attr.id > 4094:
+        _fail("id", "%d is not a VLAN ID: want 1..4094" % ctx.attr.id)
+    name = ctx.attr.interface or "%s.%d" % (ctx.attr.link, ctx.attr.id)
+    err = ifname_error(name)
+    if err:
+        _fail("interface", "the default name %s" % err)
+    if name == ctx.attr.link:
+        _fail("interface", "%r is the link itself" % name)
+    lk, v = shell_quote(ctx.attr.link), shell_quote(name)
+    return write_service(ctx, "oneshot", {
+        "up": "ip link set %s up && ip link add link %s name %s type vlan id %d && ip link set %s up && %s\n" % (lk, lk, v, ctx.attr.id, v, publish_ifname(name)),
+        "down": "ip link del %s\n" % v,
+    }, ctx.attr.deps, interface = {"ifname": name})
+
+vlan = rule(
+    implementation = _vlan_impl,
+    doc = """An 802.1Q VLAN interface on a link (an ISP that tags PPPoE or IPTV,
+switch ports as eth0.N): `interface` (default LINK.ID) carries the frames of
+VLAN `id` of `link`, which is brought up too. Other services use it as any
+interface: pppoe(interface = "eth0.7", deps = [":wan_vlan"]).""",
+    attrs = _attrs(
+        ["//userland/busybox"],
+        link = attr.string(mandatory = True, doc = "The underlying interface, e.g. eth0."),
+        id = attr.int(mandatory = True, doc = "The VLAN ID, 1..4094."),
+        interface = attr.string(doc = "The VLAN interface's name (default LINK.ID)."),
+        kernel_fragments = attr.label_list(
+            allow_files = True,
+            default = ["//kernel:features/vlan.config"],
+            doc = "Kernel config fragments the service needs (default: 802.1Q).",
+        ),
+    ),
+)
+
+def _link_impl(ctx):
+    _check_ifname(ctx)
+    settings = []
+    if ctx.attr.mac:
+        err = mac_error(ctx.attr.mac)
+        if err:
+            _fail("mac", err)
+        first = int(ctx.attr.mac[0:2], 16)
+        if first % 2 == 1:
+            _fail("mac", "%r is a multicast address (the first byte is odd): want a unicast one, e.g. 02:00:00:00:00:01 (locally administered)" % ctx.attr.mac)
+        if ctx.attr.mac.replace(":", "").strip("0") == "":
+            _fail("mac", "%r is all zeros" % ctx.attr.mac)
+        settings.append("address " + shell_quote(ctx.attr.mac.lower()))
+    if ctx.attr.mtu:
+        if ctx.attr.mtu < 68 or ctx.attr.mtu > 9216:
+            _fail("mtu", "%d is out of range: want 68 (IPv4's minimum) to 9216" % ctx.attr.mtu)
+        settings.append("mtu %d" % ctx.attr.mtu)
+    if not settings:
+        _fail("mac", "nothing to set: want mac, mtu or both")
+    i = shell_quote(ctx.attr.interface)
+
+    # The address can change only while the link is down.
+    up = "ip link set %s down && ip link set dev %s %s && ip link set %s up && %s\n" % (i, i, " ".join(settings), i, publish_ifname(ctx.attr.interface))
+    return write_service(ctx, "oneshot", {"up": up}, ctx.attr.deps, interface = {"ifname": ctx.attr.interface})
+
+link = rule(
+    implementation = _link_impl,
+    doc = """Sets an interface's MAC address and/or MTU and brings it up (an ISP that
+expects a known MAC, a VLAN-tagged PPPoE link that needs 1508 bytes for a
+1500-byte PPP MTU). Services on the interface depend on it.""",
+    attrs = _attrs(
+        ["//userland/busybox"],
+        interface = attr.string(mandatory = True, doc = "The interface, e.g. eth0."),
+        mac = attr.string(doc = "A unicast MAC address, e.g. 02:00:00:00:00:01."),
+        mtu = attr.int(doc = "The MTU, 68..9216."),
     ),
 )
