@@ -13,9 +13,11 @@ package proc
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -118,8 +120,41 @@ func reaper() {
 		case <-kick:
 		case <-t.C:
 		}
-		reap()
+		safeReap()
 	}
+}
+
+var (
+	panicOutput = func(report string) { os.Stderr.WriteString(report) }
+	testPanic   bool // the next reap panics (tests)
+)
+
+// SetPanicOutput sets what receives the report of a panic in the reaper,
+// which then goes on reaping (in PID 1 a panic must not end the process).
+// The default writes to standard error.
+func SetPanicOutput(f func(report string)) {
+	mu.Lock()
+	panicOutput = f
+	mu.Unlock()
+}
+
+func safeReap() {
+	defer func() {
+		if v := recover(); v != nil {
+			mu.Lock()
+			out := panicOutput
+			mu.Unlock()
+			out(fmt.Sprintf("proc: panic in the reaper (recovered, still reaping): %v\n%s", v, debug.Stack()))
+		}
+	}()
+	mu.Lock()
+	p := testPanic
+	testPanic = false
+	mu.Unlock()
+	if p {
+		panic("test panic")
+	}
+	reap()
 }
 
 func reap() {
@@ -215,6 +250,13 @@ func SignalAll(sig syscall.Signal) int {
 		p.Signal(sig)
 	}
 	return len(list)
+}
+
+// Known reports whether pid is a live process started by Start.
+func Known(pid int) bool {
+	mu.Lock()
+	defer mu.Unlock()
+	return procs[pid] != nil
 }
 
 // Running returns the number of live processes started by Start.

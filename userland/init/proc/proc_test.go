@@ -2,6 +2,8 @@ package proc
 
 import (
 	"os"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -82,5 +84,47 @@ func TestReapAllCollectsOrphans(t *testing.T) {
 	}
 	if Running() != 0 {
 		t.Errorf("Running() = %d", Running())
+	}
+}
+
+// A panic in the reaper is reported and reaping goes on: in PID 1 an
+// unrecovered panic would end the process and panic the kernel.
+func TestReaperSurvivesPanic(t *testing.T) {
+	var rmu sync.Mutex // guards report
+	var report string
+	SetPanicOutput(func(s string) {
+		rmu.Lock()
+		report += s
+		rmu.Unlock()
+	})
+	defer SetPanicOutput(func(s string) { os.Stderr.WriteString(s) })
+	ensure()
+	mu.Lock()
+	testPanic = true
+	mu.Unlock()
+	kickReaper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rmu.Lock()
+		r := report
+		rmu.Unlock()
+		if strings.Contains(r, "proc: panic in the reaper (recovered, still reaping): test panic\n") &&
+			strings.Contains(r, "proc.safeReap") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no panic report with a stack: %q", r)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if Known(os.Getpid()) {
+		t.Error("Known(self)")
+	}
+	p := start(t, "exit 3")
+	if ws := waitDone(t, p); ws.ExitStatus() != 3 {
+		t.Errorf("status after the panic: %v", ws)
+	}
+	if Known(p.Pid) {
+		t.Error("reaped child still known")
 	}
 }

@@ -195,6 +195,9 @@ const (
 	ExitConnect = 111 // cannot reach the supervisor
 )
 
+// RestartTimeout bounds an "rc restart" request.
+var RestartTimeout = 10 * time.Second
+
 // Exec runs one command (the rc arguments) against the manager.
 func (srv *Server) Exec(args []string, out Output) int {
 	if len(args) == 0 {
@@ -273,8 +276,12 @@ func (srv *Server) Exec(args []string, out Output) int {
 			return ExitUsage
 		}
 		code := ExitOK
+		// A supervisor running a finish script takes no request; do
+		// not keep the client (and a connection) waiting forever.
+		ctx, cancel := context.WithTimeout(context.Background(), RestartTimeout)
+		defer cancel()
 		for _, n := range args[1:] {
-			if err := m.Restart(context.Background(), n); err != nil {
+			if err := m.Restart(ctx, n); err != nil {
 				out.Err(err.Error())
 				code = ExitFailed
 			}

@@ -39,6 +39,10 @@ type Config struct {
 	LogCount  int   // files kept per service log
 	Backoff   supervise.Backoff
 	KillGrace time.Duration // oneshot killed on timeout: SIGTERM, then SIGKILL after this
+	// EventHook, if set, sees every event of every longrun, in the
+	// longrun's supervision goroutine with the manager locked, after the
+	// manager handled it (init's INIT_FAULT fault injection uses it).
+	EventHook func(service string, e supervise.Event)
 }
 
 // DefaultPath is the PATH of services.
@@ -382,6 +386,9 @@ func (m *Manager) startLongrun(s *svc) {
 		if s.lr == lr {
 			m.onEvent(s, e)
 		}
+		if m.cfg.EventHook != nil {
+			m.cfg.EventHook(d.Name, e)
+		}
 	}
 	s.lastErr = ""
 	lr = supervise.StartLongrun(c)
@@ -722,12 +729,26 @@ func (m *Manager) transact(ctx context.Context, up bool, set []string, waitFor f
 			r := rs[n]
 			defer close(r.done)
 			s := m.svcs[n]
+			if s == nil {
+				// Only a database that bypassed svcdb.Check can
+				// refer to a service that does not exist.
+				r.err = fmt.Errorf("unknown service %q", n)
+				return
+			}
 			for _, w := range waitFor(s.def) {
 				wr := rs[w]
 				if wr == nil {
 					continue
 				}
-				<-wr.done
+				// A dependency cycle (possible only in a database
+				// that bypassed svcdb.Check) would wait forever:
+				// the context bounds it.
+				select {
+				case <-wr.done:
+				case <-ctx.Done():
+					r.err = fmt.Errorf("waiting for %q: %w", w, ctx.Err())
+					return
+				}
 				if !ignoreFailures && (wr.err != nil || wr.blocker != "") {
 					r.blocker = w
 					return
@@ -768,7 +789,8 @@ func (m *Manager) transact(ctx context.Context, up bool, set []string, waitFor f
 
 // Restart restarts a service: a longrun gets its down signal and is
 // respawned at once (no backoff); a oneshot runs down then up (dependents
-// are left alone).
+// are left alone). ctx bounds the wait, also for a supervisor busy running
+// a finish script.
 func (m *Manager) Restart(ctx context.Context, name string) error {
 	m.mu.Lock()
 	s := m.svcs[name]
@@ -788,7 +810,9 @@ func (m *Manager) Restart(ctx context.Context, name string) error {
 		// Not under m.mu: the supervision loop may be waiting for it
 		// to report an event.
 		m.logf("%s: restart requested", name)
-		lr.Restart()
+		if err := lr.RestartContext(ctx); err != nil {
+			return fmt.Errorf("%q: restart not taken by its supervisor: %w", name, err)
+		}
 		return nil
 	}
 	st := s.state

@@ -245,10 +245,21 @@ func (l *Longrun) Stop() {
 
 // Restart kills the current process (down signal) and starts a new one at
 // once, skipping any backoff delay.
-func (l *Longrun) Restart() {
+func (l *Longrun) Restart() { l.RestartContext(context.Background()) }
+
+// ErrStopped is returned for a request to a Longrun whose loop has ended.
+var ErrStopped = errors.New("supervision has stopped")
+
+// RestartContext is Restart giving up when ctx ends first: the loop only
+// takes requests between its steps (not while a finish script runs).
+func (l *Longrun) RestartContext(ctx context.Context) error {
 	select {
 	case l.ctl <- ctlRestart:
+		return nil
 	case <-l.done:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

@@ -175,70 +175,12 @@ func Decode(b []byte) (*DB, error) {
 		if d.err != nil {
 			break
 		}
-		s := &Service{NotificationFD: -1}
-		for len(rec.b) > 0 && rec.err == nil {
-			tag := rec.uv()
-			v := rec.bytes(rec.uv())
-			if rec.err != nil {
-				break
+		s, err := decodeRecord(rec)
+		if err != nil {
+			if s.Name != "" && svcsrc.CheckName(s.Name) == "" {
+				return nil, fmt.Errorf("svcdb: record %d (%q): %v", i, s.Name, err)
 			}
-			num := func() int64 {
-				x, k := binary.Uvarint(v)
-				if k <= 0 || x > 1<<62 {
-					rec.err = fmt.Errorf("bad number in field %d", tag)
-				}
-				return int64(x)
-			}
-			switch tag {
-			case tName:
-				s.Name = string(v)
-			case tType:
-				s.Type = svcsrc.Type(v)
-			case tDep:
-				s.Deps = append(s.Deps, string(v))
-			case tRevDep:
-				s.RevDeps = append(s.RevDeps, string(v))
-			case tContent:
-				s.Contents = append(s.Contents, string(v))
-			case tUp:
-				s.Up = append([]byte{}, v...)
-			case tDown:
-				s.Down = append([]byte{}, v...)
-			case tRun:
-				s.Run = append([]byte{}, v...)
-			case tFinish:
-				s.Finish = append([]byte{}, v...)
-			case tNotificationFD:
-				s.NotificationFD = int(num())
-			case tTimeoutUp:
-				s.TimeoutUp = num()
-			case tTimeoutDown:
-				s.TimeoutDown = num()
-			case tTimeoutKill:
-				s.TimeoutKill = num()
-			case tTimeoutFinish:
-				s.TimeoutFinish = num()
-			case tEssential:
-				s.Essential = true
-			case tDownSignal:
-				s.DownSignal = string(v)
-			case tMaxDeathTally:
-				s.MaxDeathTally = int(num())
-			case tProducerFor:
-				s.ProducerFor = string(v)
-			case tConsumerFor:
-				s.ConsumerFor = append(s.ConsumerFor, string(v))
-			case tPipelineName:
-				s.PipelineName = string(v)
-			}
-		}
-		if rec.err != nil {
-			return nil, fmt.Errorf("svcdb: record %d: %v", i, rec.err)
-		}
-		switch s.Type {
-		case svcsrc.Oneshot, svcsrc.Longrun, svcsrc.Bundle:
-		default:
-			return nil, fmt.Errorf("svcdb: record %d (%q): bad type %q", i, s.Name, s.Type)
+			return nil, fmt.Errorf("svcdb: record %d: %v", i, err)
 		}
 		if msg := svcsrc.CheckName(s.Name); msg != "" {
 			return nil, fmt.Errorf("svcdb: record %d: %s", i, msg)
@@ -251,20 +193,98 @@ func Decode(b []byte) (*DB, error) {
 	if len(d.b) != 0 {
 		return nil, errors.New("svcdb: trailing data")
 	}
-	db.index()
-	if len(db.byName) != len(db.Services) {
-		return nil, errors.New("svcdb: duplicate service names")
+	if err := db.Check(); err != nil {
+		return nil, fmt.Errorf("svcdb: %v", err)
 	}
-	for _, s := range db.Services {
-		for _, l := range [][]string{s.Deps, s.RevDeps, s.Contents} {
-			for _, r := range l {
-				if t := db.byName[r]; t == nil || !t.Atomic() {
-					return nil, fmt.Errorf("svcdb: service %q refers to unknown atomic service %q", s.Name, r)
-				}
+	db.index()
+	return db, nil
+}
+
+// repeated are the tags that may appear more than once in a record.
+var repeated = map[uint64]bool{tDep: true, tRevDep: true, tContent: true, tConsumerFor: true}
+
+// decodeRecord parses one record. Fields must come in increasing tag order,
+// only list fields may repeat, numbers must be canonical varints no larger
+// than svcsrc.MaxTimeout (the largest value any field may hold), and the
+// optional name fields must not be empty when present. What the values mean
+// is checked by DB.Check. The returned service is never nil.
+func decodeRecord(rec *dec) (*Service, error) {
+	s := &Service{NotificationFD: -1}
+	var last uint64
+	for len(rec.b) > 0 && rec.err == nil {
+		tag := rec.uv()
+		v := rec.bytes(rec.uv())
+		if rec.err != nil {
+			break
+		}
+		switch {
+		case tag < last:
+			return s, fmt.Errorf("field %d after field %d (fields must be in increasing tag order)", tag, last)
+		case tag == last && !repeated[tag]:
+			return s, fmt.Errorf("field %d repeated", tag)
+		}
+		last = tag
+		num := func() int64 {
+			x, k := binary.Uvarint(v)
+			if k <= 0 || k != len(v) || len(binary.AppendUvarint(nil, x)) != k || x > svcsrc.MaxTimeout {
+				rec.err = fmt.Errorf("bad number in field %d", tag)
+				return 0
 			}
+			return int64(x)
+		}
+		str := func() string {
+			if len(v) == 0 {
+				rec.err = fmt.Errorf("empty field %d", tag)
+			}
+			return string(v)
+		}
+		switch tag {
+		case tName:
+			s.Name = string(v)
+		case tType:
+			s.Type = svcsrc.Type(v)
+		case tDep:
+			s.Deps = append(s.Deps, string(v))
+		case tRevDep:
+			s.RevDeps = append(s.RevDeps, string(v))
+		case tContent:
+			s.Contents = append(s.Contents, string(v))
+		case tUp:
+			s.Up = append([]byte{}, v...)
+		case tDown:
+			s.Down = append([]byte{}, v...)
+		case tRun:
+			s.Run = append([]byte{}, v...)
+		case tFinish:
+			s.Finish = append([]byte{}, v...)
+		case tNotificationFD:
+			s.NotificationFD = int(num())
+		case tTimeoutUp:
+			s.TimeoutUp = num()
+		case tTimeoutDown:
+			s.TimeoutDown = num()
+		case tTimeoutKill:
+			s.TimeoutKill = num()
+		case tTimeoutFinish:
+			s.TimeoutFinish = num()
+		case tEssential:
+			if len(v) != 0 {
+				rec.err = fmt.Errorf("field %d (essential) is not empty", tag)
+			}
+			s.Essential = true
+		case tDownSignal:
+			s.DownSignal = str()
+		case tMaxDeathTally:
+			s.MaxDeathTally = int(num())
+		case tProducerFor:
+			s.ProducerFor = str()
+		case tConsumerFor:
+			s.ConsumerFor = append(s.ConsumerFor, string(v))
+		case tPipelineName:
+			s.PipelineName = str()
 		}
 	}
-	return db, nil
+	return s, rec.err
 }
 
 // Load reads and decodes a database file.

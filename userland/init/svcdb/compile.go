@@ -276,6 +276,10 @@ func Compile(srcs ...Source) (*DB, error) {
 	if len(c.errs) > 0 {
 		return nil, c.errs
 	}
+	// The device refuses what fails Check: never hand it such a database.
+	if err := db.Check(); err != nil {
+		return nil, fmt.Errorf("compiled database fails the device's check (a compiler bug): %v", err)
+	}
 	return db, nil
 }
 

@@ -94,7 +94,7 @@ func FuzzParseService(f *testing.F) {
 			t.Fatalf("notification-fd %d out of range", s.NotificationFD)
 		}
 		for _, v := range []int64{s.TimeoutUp, s.TimeoutDown, s.TimeoutKill, s.TimeoutFinish} {
-			if v < 0 || v > maxTimeout {
+			if v < 0 || v > MaxTimeout {
 				t.Fatalf("timeout %d out of range", v)
 			}
 		}

@@ -48,6 +48,9 @@ const (
 	MaxNotificationFD = 255
 	// MaxNameLen is the longest accepted service name.
 	MaxNameLen = 255
+	// MaxTimeout bounds every timeout, in milliseconds: about 24 days, so
+	// durations never overflow on 32-bit arithmetic paths.
+	MaxTimeout = 1<<31 - 1
 )
 
 // Service is one parsed service definition, exactly as written in its source
@@ -370,10 +373,6 @@ func (p *parser) single(file string) string {
 	return s
 }
 
-// maxTimeout is about 24 days, so durations never overflow on 32-bit
-// arithmetic paths.
-const maxTimeout = 1<<31 - 1
-
 // ParseService parses the service directory root/name. It returns the
 // service (possibly partial) and every error found.
 func ParseService(root, name string) (*Service, Errors) {
@@ -456,10 +455,10 @@ func ParseService(root, name string) (*Service, Errors) {
 				s.NotificationFD = int(v)
 			}
 		}
-		if v, ok := p.decimal(fTimeoutKill, "milliseconds", maxTimeout); ok {
+		if v, ok := p.decimal(fTimeoutKill, "milliseconds", MaxTimeout); ok {
 			s.TimeoutKill = v
 		}
-		if v, ok := p.decimal(fTimeoutFinish, "milliseconds", maxTimeout); ok {
+		if v, ok := p.decimal(fTimeoutFinish, "milliseconds", MaxTimeout); ok {
 			s.TimeoutFinish = v
 		}
 		if v, ok := p.decimal(fMaxDeathTally, "a count", MaxMaxDeathTally); ok {
@@ -506,10 +505,10 @@ func ParseService(root, name string) (*Service, Errors) {
 			p.errorf(fPipelineName, "only allowed on the last consumer of a pipeline (this service is producer-for %q)", s.ProducerFor)
 		}
 	}
-	if v, ok := p.decimal(fTimeoutUp, "milliseconds", maxTimeout); ok {
+	if v, ok := p.decimal(fTimeoutUp, "milliseconds", MaxTimeout); ok {
 		s.TimeoutUp = v
 	}
-	if v, ok := p.decimal(fTimeoutDown, "milliseconds", maxTimeout); ok {
+	if v, ok := p.decimal(fTimeoutDown, "milliseconds", MaxTimeout); ok {
 		s.TimeoutDown = v
 	}
 	s.Essential = p.exists(fEssential)

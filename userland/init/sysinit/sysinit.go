@@ -1,28 +1,52 @@
-// Package sysinit is the PID 1 side of the device init: early mounts,
-// hostname, the console shell, signal handling, and the shutdown sequence
-// (services down in reverse dependency order, TERM then KILL to the rest,
-// sync, reboot(2)). Every privileged duty can be switched off so the same
-// code runs unprivileged on a build host (init -test -root DIR).
+// Package sysinit is the device init. It runs as two processes, in the
+// manner of s6-linux-init, which keeps PID 1 tiny:
+//
+//   - PID 1 (Run) does only what must be done by PID 1 or must outlive
+//     everything else: early mounts, host name, reaping every orphan,
+//     signals, the console shell, supervising the service manager, and the
+//     end of the shutdown sequence (TERM then KILL to every process, sync,
+//     reboot(2)).
+//   - The service manager (ManagerMain, a child of PID 1 started from the
+//     same binary) does everything else: the service database, the live
+//     directories, the control socket, the catch-all and service logs and
+//     their rotation, the supervisors of longruns.
+//
+// Why: in Go, a panic in any goroutine ends the whole process, and when
+// PID 1 ends the kernel panics. Recovering in every goroutine cannot cover
+// runtime fatal errors (concurrent map writes, out of memory) and leaves the
+// state a panic interrupted (a lock held, a supervisor gone) in place; a
+// separate process confines all of it. When the manager dies, PID 1 logs its
+// crash report (console, /dev/kmsg, and the next manager's catch-all log),
+// stops every process it left behind (sparing the console shell's session),
+// removes its stale control socket and starts a new one after a backoff; it
+// gives up after MaxManagerCrashes quick deaths in a row. The console shell
+// and poweroff/reboot/halt (by signal to PID 1 when no control socket
+// answers) keep working throughout. PID 1's own few goroutines recover from
+// panics; a panic in its main loop leaves it in an emergency mode that keeps
+// the console shell and still shuts down on request; as PID 1 it never
+// returns (see Config.PID1).
+//
+// Every privileged duty can be switched off so the same code runs
+// unprivileged on a build host (init -test -root DIR).
 package sysinit
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"bazwrt/userland/init/proc"
 	"bazwrt/userland/init/rc"
 	"bazwrt/userland/init/supervise"
-	"bazwrt/userland/init/svcdb"
-	"bazwrt/userland/init/svclog"
 
 	"golang.org/x/sys/unix"
 )
@@ -43,15 +67,30 @@ type Config struct {
 	SetHostname  bool   // sethostname from the Hostname file
 	Reboot       bool   // call reboot(2) at the end of shutdown
 	KillAll      bool   // kill(-1) TERM/KILL at shutdown (PID 1 only)
-	Subreaper    bool   // become a child subreaper and reap orphans
 	ConsoleShell string // command line of the console shell, "" = none
 	Console      string // console device
+
+	// PID1 means Run must never return: after a panic of its main loop,
+	// after a shutdown without reboot(2) (Reboot false, or reboot(2)
+	// failed), it stays with a console shell and calls reboot(2) on the
+	// next poweroff, reboot or halt request.
+	PID1 bool
+	// Kmsg is where crash reports of the service manager and panics of
+	// init are also written, one record per line: /dev/kmsg as PID 1,
+	// "" (nowhere) otherwise.
+	Kmsg string
+	// Executable is the program started as the service manager (with
+	// ManagerApplet as its first argument); default: this program.
+	Executable string
+	// Faults lists injected faults for boot tests (INIT_FAULT; see
+	// docs/services.md): init-panic, manager-panic, supervisor-panic:NAME.
+	Faults string
 
 	ShutdownTimeout time.Duration // for taking services down
 	KillGrace       time.Duration // between TERM and KILL of leftovers
 	LogSize         int64
 	LogCount        int
-	Backoff         supervise.Backoff
+	Backoff         supervise.Backoff // longruns, and restarts of the service manager
 
 	Stderr io.Writer // init's messages also go here (the console)
 }
@@ -75,11 +114,20 @@ func (c *Config) Paths() {
 	set(&c.UncaughtDir, filepath.Join(c.RunDir, "uncaught-logs"))
 	set(&c.Hostname, filepath.Join(c.Root, "etc/hostname"))
 	set(&c.Console, "/dev/console")
+	if c.Executable == "" {
+		c.Executable = "/proc/self/exe"
+		if exe, err := os.Executable(); err == nil {
+			c.Executable = exe
+		}
+	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 30 * time.Second
 	}
 	if c.KillGrace <= 0 {
 		c.KillGrace = 3 * time.Second
+	}
+	if c.Backoff.Initial <= 0 {
+		c.Backoff = supervise.DefaultBackoff
 	}
 	if c.Stderr == nil {
 		c.Stderr = os.Stderr
@@ -117,39 +165,122 @@ func kindForSignal(s os.Signal) string {
 	return Reboot // SIGTERM, SIGINT (ctrl-alt-del)
 }
 
+// fault reports whether the fault name is in the comma-separated list, and
+// its argument (after "name:").
+func fault(list, name string) (string, bool) {
+	for _, f := range strings.Split(list, ",") {
+		n, arg, _ := strings.Cut(strings.TrimSpace(f), ":")
+		if n == name {
+			return arg, true
+		}
+	}
+	return "", false
+}
+
+// initd is PID 1.
 type initd struct {
 	cfg  Config
-	log  *svclog.Logger
-	mu   sync.Mutex
-	stop chan string
+	sigs chan os.Signal
+	mgr  *managerProc
+
+	mu        sync.Mutex // messages to the manager, backlog, shell state
+	backlog   []string   // messages waiting for a manager's catch-all log
+	shellStop chan struct{}
+	shellDone chan struct{}
+	shellSid  atomic.Int64 // session of the running console shell
+	emergency int          // times emergency mode was entered
 }
+
+// maxBacklog bounds the messages kept while no manager runs.
+const maxBacklog = 200
 
 func (d *initd) logf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	if d.log != nil {
-		d.log.Line("init: " + msg)
-	}
 	fmt.Fprintf(d.cfg.Stderr, "init: %s\n", msg)
+	d.toCatchAll(strings.Split(msg, "\n"), "init: ")
 }
 
-// request asks for a shutdown; only the first request counts.
-func (d *initd) request(kind string) error {
-	if _, ok := SignalFor(kind); !ok {
-		return fmt.Errorf("unknown shutdown kind %q (want poweroff, reboot or halt)", kind)
+// toCatchAll hands lines to the service manager's catch-all log, or keeps
+// them (the last maxBacklog) for the next manager.
+func (d *initd) toCatchAll(lines []string, prefix string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, l := range lines {
+		d.backlog = append(d.backlog, prefix+l)
 	}
-	select {
-	case d.stop <- kind:
-	default:
+	if n := len(d.backlog) - maxBacklog; n > 0 {
+		d.backlog = append(d.backlog[:0], d.backlog[n:]...)
 	}
-	return nil
+	if d.mgr != nil && d.mgr.send(d.backlog) {
+		d.backlog = d.backlog[:0]
+	}
 }
 
-// Run starts the system and returns once it has been shut down (it never
-// returns when Reboot is set and reboot(2) succeeds). The result is the
-// process exit status.
+// kmsg writes lines to the kernel log (one record each), if configured.
+func (d *initd) kmsg(lines []string) {
+	if d.cfg.Kmsg == "" {
+		return
+	}
+	f, err := os.OpenFile(d.cfg.Kmsg, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		fmt.Fprintf(d.cfg.Stderr, "init: %v\n", err)
+		return
+	}
+	defer f.Close()
+	for _, l := range lines {
+		if len(l) > 900 {
+			l = l[:900] // a record holds about 1 KiB
+		}
+		f.WriteString("<3>init: " + strings.ReplaceAll(l, "\t", "    ") + "\n") // <3>: KERN_ERR
+	}
+}
+
+// report records a crash report or a recovered panic everywhere: the
+// console (unless it is there already), the kernel log, the catch-all log.
+func (d *initd) report(lines []string, console bool) {
+	if console {
+		for _, l := range lines {
+			fmt.Fprintf(d.cfg.Stderr, "init: %s\n", l)
+		}
+	}
+	d.kmsg(lines)
+	d.toCatchAll(lines, "init: ")
+}
+
+// protect runs f; a panic is reported with its stack and ok is false.
+func (d *initd) protect(where string, f func() int) (code int, ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			report := fmt.Sprintf("panic in %s (recovered: PID 1 goes on): %v\n%s", where, v, debug.Stack())
+			d.report(strings.Split(strings.TrimRight(report, "\n"), "\n"), true)
+			ok = false
+		}
+	}()
+	return f(), true
+}
+
+// Run is init. It starts the system and, in test mode, returns once it has
+// been shut down, with the process exit status. With cfg.PID1 it never
+// returns.
 func Run(cfg Config) int {
 	cfg.Paths()
-	d := &initd{cfg: cfg, stop: make(chan string, 1)}
+	d := &initd{cfg: cfg, sigs: make(chan os.Signal, 8)}
+	d.mgr = &managerProc{d: d}
+	signal.Notify(d.sigs, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGTERM, syscall.SIGINT, syscall.SIGPWR, syscall.SIGHUP)
+	proc.SetPanicOutput(func(r string) { d.report(strings.Split(strings.TrimRight(r, "\n"), "\n"), true) })
+	code, ok := d.protect("init", d.run)
+	for !ok || cfg.PID1 {
+		// After a panic of the main loop; as PID 1, also if run ever
+		// returned (it does not).
+		if code, ok = d.protect("init (emergency mode)", d.emergencyMode); !ok {
+			time.Sleep(time.Second)
+		}
+	}
+	return code
+}
+
+func (d *initd) run() int {
+	cfg := d.cfg
 	if cfg.Mount {
 		for _, err := range mountAll() {
 			d.logf("mount: %v", err)
@@ -161,104 +292,106 @@ func Run(cfg Config) int {
 			d.logf("hostname: %v", err)
 		}
 	}
-	for _, dir := range []string{cfg.RunDir, cfg.LogDir, filepath.Dir(cfg.Socket)} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			d.logf("%v", err)
+	if !cfg.PID1 {
+		// Orphans of a dead service manager must come to us, as they
+		// go to PID 1 on the device.
+		if err := setSubreaper(); err != nil {
+			d.logf("subreaper: %v", err)
 		}
 	}
-	lg, err := svclog.Open(svclog.Options{Dir: cfg.UncaughtDir, MaxSize: cfg.LogSize, Count: cfg.LogCount})
-	if err != nil {
-		d.logf("catch-all log: %v (messages go to the console only)", err)
-	} else {
-		d.log = lg
-	}
-	pid1 := os.Getpid() == 1
-	if cfg.Subreaper && !pid1 {
-		if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, 36 /* PR_SET_CHILD_SUBREAPER */, 1, 0); e != 0 {
-			d.logf("subreaper: %v", e)
-		}
-	}
-	proc.SetReapAll(pid1 || cfg.Subreaper)
-	if pid1 {
+	proc.SetReapAll(true)
+	if cfg.PID1 {
 		// Ctrl-Alt-Del sends SIGINT to init instead of rebooting.
 		syscall.Reboot(syscall.LINUX_REBOOT_CMD_CAD_OFF)
 	}
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGTERM, syscall.SIGINT, syscall.SIGPWR, syscall.SIGHUP)
-	go func() {
-		for s := range sigs {
+	d.startShell()
+	d.mgr.start()
+	if _, ok := fault(cfg.Faults, "init-panic"); ok {
+		panic("INIT_FAULT=init-panic: injected panic in init's main loop")
+	}
+	return d.shutdown(d.mainLoop())
+}
+
+// mainLoop supervises the service manager until a shutdown request.
+func (d *initd) mainLoop() string {
+	for {
+		mg := d.mgr
+		select {
+		case s := <-d.sigs:
 			if s == syscall.SIGHUP {
 				continue // ignored, like s6-svscan as PID 1
 			}
 			d.logf("got %v", s)
-			d.request(kindForSignal(s))
-		}
-	}()
-
-	var m *rc.Manager
-	var ln *rc.Listener
-	db, err := svcdb.Load(cfg.DB)
-	if err != nil {
-		d.logf("cannot load the service database: %v; no services will run", err)
-	} else if d.log == nil {
-		d.logf("no catch-all log; no services will run")
-	} else {
-		m, err = rc.New(rc.Config{DB: db, LiveDir: cfg.LiveDir, OutputsDir: cfg.OutputsDir, LogDir: cfg.LogDir,
-			Log: d.log, LogSize: cfg.LogSize, LogCount: cfg.LogCount, Backoff: cfg.Backoff})
-		if err != nil {
-			d.logf("service manager: %v", err)
-			m = nil
+			return kindForSignal(s)
+		case k := <-mg.requests():
+			return k
+		case <-mg.exited():
+			mg.died()
+		case <-mg.retry:
+			mg.start()
 		}
 	}
-	if m != nil {
-		ln, err = rc.Listen(cfg.Socket)
-		if err != nil {
-			d.logf("control socket: %v", err)
-		} else {
-			go (&rc.Server{M: m, Shutdown: d.request}).Serve(ln)
-		}
-		go func() {
-			d.logf("bringing up %q", svcdb.DefaultBundle)
-			if err := m.Change(context.Background(), true, []string{svcdb.DefaultBundle}, rc.ChangeOptions{}); err != nil {
-				d.logf("%q is not fully up:\n%v", svcdb.DefaultBundle, err)
-			} else {
-				d.logf("%q is up", svcdb.DefaultBundle)
+}
+
+// nextRequest waits for a shutdown request without supervising the manager
+// (emergency and halted states).
+func (d *initd) nextRequest() string {
+	for {
+		select {
+		case s := <-d.sigs:
+			if s == syscall.SIGHUP {
+				continue
 			}
-		}()
-	}
-	stopShell := make(chan struct{})
-	shellDone := make(chan struct{})
-	if cfg.ConsoleShell != "" {
-		go d.consoleShell(stopShell, shellDone)
-	} else {
-		close(shellDone)
-	}
-
-	kind := <-d.stop
-	d.logf("shutting down for %s", kind)
-	close(stopShell)
-	if ln != nil {
-		ln.Close()
-	}
-	if m != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-		if err := m.Shutdown(ctx, func(s string) { d.logf("%s", s) }); err != nil {
-			d.logf("services not stopped cleanly:\n%v", err)
+			d.logf("got %v", s)
+			return kindForSignal(s)
+		case k := <-d.mgr.requests():
+			return k
+		case <-d.mgr.exited():
+			d.mgr.note()
 		}
-		cancel()
 	}
-	<-shellDone
-	d.killLeftovers(pid1 && cfg.KillAll)
-	if m != nil {
-		m.Close()
-	}
-	d.logf("%s: syncing", kind)
-	if d.log != nil {
-		d.log.Sync(time.Second)
-		d.log.Close()
+}
+
+// emergencyMode follows a panic in init's main loop: the console shell and
+// reaping go on, the manager (if any) is left running unsupervised, and a
+// shutdown request runs the shutdown sequence (the first time; should that
+// panic too, later requests sync and call reboot(2) directly).
+func (d *initd) emergencyMode() int {
+	d.emergency++
+	d.logf("emergency mode: the console shell and poweroff/reboot/halt still work")
+	d.startShell()
+	kind := d.nextRequest()
+	if d.emergency == 1 {
+		return d.shutdown(kind)
 	}
 	syscall.Sync()
+	if !d.cfg.Reboot {
+		if d.cfg.PID1 {
+			return d.halted("not calling reboot(2)")
+		}
+		fmt.Fprintf(d.cfg.Stderr, "init: test mode: would now %s\n", kind)
+		return 0
+	}
+	d.logf("reboot(2): %v", RebootNow(kind))
+	return d.halted("reboot(2) failed")
+}
+
+// shutdown is the end of the system: the manager stops the services, then
+// every remaining process gets TERM and KILL, file systems are synced and
+// reboot(2) is called.
+func (d *initd) shutdown(kind string) int {
+	cfg := d.cfg
+	d.logf("shutting down for %s", kind)
+	d.stopShell()
+	d.mgr.stop(kind, cfg.ShutdownTimeout+cfg.KillGrace+5*time.Second)
+	d.waitShell(3 * time.Second)
+	d.killLeftovers()
+	d.logf("%s: syncing", kind)
+	syscall.Sync()
 	if !cfg.Reboot {
+		if cfg.PID1 {
+			return d.halted("not calling reboot(2) (-no-reboot)")
+		}
 		fmt.Fprintf(cfg.Stderr, "init: test mode: would now %s\n", kind)
 		return 0
 	}
@@ -266,14 +399,25 @@ func Run(cfg Config) int {
 		syscall.Mount("", "/", "", syscall.MS_REMOUNT|syscall.MS_RDONLY, "")
 		syscall.Sync()
 	}
-	err = RebootNow(kind)
-	fmt.Fprintf(cfg.Stderr, "init: reboot(2): %v\n", err)
-	if pid1 {
-		for {
-			time.Sleep(time.Hour) // PID 1 must never exit
-		}
+	err := RebootNow(kind)
+	d.logf("reboot(2): %v", err)
+	if cfg.PID1 {
+		return d.halted("reboot(2) failed")
 	}
 	return 1
+}
+
+// halted is PID 1 once the system is down but reboot(2) was not called or
+// failed: it keeps a console shell, and the next poweroff, reboot or halt
+// request syncs and calls reboot(2) at once. It never returns.
+func (d *initd) halted(why string) int {
+	d.logf("%s; PID 1 stays with a console shell; poweroff, reboot and halt now call reboot(2) at once", why)
+	d.startShell()
+	for {
+		kind := d.nextRequest()
+		syscall.Sync()
+		d.logf("reboot(2) for %s: %v", kind, RebootNow(kind))
+	}
 }
 
 // RebootNow calls reboot(2) for a shutdown kind (after the caller synced).
@@ -293,39 +437,95 @@ func RebootNow(kind string) error {
 	return syscall.Reboot(int(int32(cmd)))
 }
 
-// killLeftovers sends TERM (and CONT) to every process group init started,
-// and to every process when all is set, then KILL after the grace period.
-func (d *initd) killLeftovers(all bool) {
-	n := proc.SignalAll(syscall.SIGTERM)
+func setSubreaper() error {
+	if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, unix.PR_SET_CHILD_SUBREAPER, 1, 0); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// killLeftovers sends TERM (and CONT) to every remaining process, then
+// KILL after the grace period: as PID 1 with kill(-1); otherwise to the
+// children init has left (orphans re-parented to it, a subreaper).
+func (d *initd) killLeftovers() {
+	proc.SignalAll(syscall.SIGTERM)
 	proc.SignalAll(syscall.SIGCONT)
-	if all {
+	if d.cfg.KillAll {
 		syscall.Kill(-1, syscall.SIGTERM)
 		syscall.Kill(-1, syscall.SIGCONT)
 	}
-	if n == 0 && !all {
-		return
+	if n := stopChildren(func(child) bool { return false }, d.cfg.KillGrace); n > 0 {
+		d.logf("stopped %d leftover processes", n)
 	}
-	d.logf("sent SIGTERM to %d leftover process groups", n)
-	deadline := time.Now().Add(d.cfg.KillGrace)
-	for time.Now().Before(deadline) && proc.Running() > 0 {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if k := proc.SignalAll(syscall.SIGKILL); k > 0 {
-		d.logf("sent SIGKILL to %d process groups", k)
-	}
-	if all {
+	proc.SignalAll(syscall.SIGKILL)
+	if d.cfg.KillAll {
 		syscall.Kill(-1, syscall.SIGKILL)
 	}
-	deadline = time.Now().Add(time.Second)
-	for time.Now().Before(deadline) && proc.Running() > 0 {
-		time.Sleep(20 * time.Millisecond)
+}
+
+// startShell starts keeping a shell on the console, unless there is none
+// configured or one is kept already.
+func (d *initd) startShell() {
+	if d.cfg.ConsoleShell == "" {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.shellDone != nil {
+		select {
+		case <-d.shellDone:
+		default:
+			return
+		}
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	d.shellStop, d.shellDone = stop, done
+	go func() {
+		defer close(done)
+		for {
+			if _, ok := d.protect("the console shell loop", func() int { d.consoleShell(stop); return 0 }); ok {
+				return
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+}
+
+func (d *initd) stopShell() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.shellStop != nil {
+		select {
+		case <-d.shellStop:
+		default:
+			close(d.shellStop)
+		}
+	}
+}
+
+func (d *initd) waitShell(timeout time.Duration) {
+	d.mu.Lock()
+	done := d.shellDone
+	d.mu.Unlock()
+	if done != nil {
+		select {
+		case <-done:
+		case <-time.After(timeout):
+		}
 	}
 }
 
 // consoleShell keeps a shell running on the console until stop.
-func (d *initd) consoleShell(stop, done chan struct{}) {
-	defer close(done)
+func (d *initd) consoleShell(stop chan struct{}) {
 	argv := strings.Fields(d.cfg.ConsoleShell)
+	if len(argv) == 0 {
+		d.logf("console shell: empty command")
+		return
+	}
 	delay := time.Second
 	for {
 		tty, err := os.OpenFile(d.cfg.Console, os.O_RDWR, 0)
@@ -339,8 +539,10 @@ func (d *initd) consoleShell(stop, done chan struct{}) {
 		if err != nil {
 			d.logf("console shell: %v", err)
 		} else {
+			d.shellSid.Store(int64(p.Pid)) // a session leader
 			select {
 			case <-p.Done():
+				d.shellSid.Store(0)
 			case <-stop:
 				p.Signal(syscall.SIGHUP)
 				p.Signal(syscall.SIGTERM)
@@ -349,6 +551,7 @@ func (d *initd) consoleShell(stop, done chan struct{}) {
 				case <-time.After(time.Second):
 					p.Signal(syscall.SIGKILL)
 				}
+				d.shellSid.Store(0)
 				return
 			}
 		}
