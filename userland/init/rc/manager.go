@@ -139,7 +139,14 @@ func New(cfg Config) (*Manager, error) {
 		if err := m.writeLive(d); err != nil {
 			return nil, err
 		}
-		m.svcs[d.Name] = &svc{def: d, since: now, changed: make(chan struct{})}
+		s := &svc{def: d, since: now, changed: make(chan struct{})}
+		if d.Type == svcsrc.Oneshot {
+			// Up under a previous manager of this boot: adopted as up.
+			if _, err := os.Stat(filepath.Join(cfg.LiveDir, d.Name, upMarker)); err == nil {
+				s.state = Up
+			}
+		}
+		m.svcs[d.Name] = s
 		if len(d.ConsumerFor) > 0 {
 			r, w, err := os.Pipe()
 			if err != nil {
@@ -182,8 +189,29 @@ func (m *Manager) set(s *svc, st State) {
 	if s.state != st {
 		s.state = st
 		s.since = time.Now()
+		if s.def.Type == svcsrc.Oneshot {
+			m.markOneshot(s, st)
+		}
 	}
 	m.bump(s)
+}
+
+// upMarker is the file in a oneshot's live directory that says its up
+// script ran and its down script has not: what a service manager started
+// again after a crash (see sysinit) adopts instead of running up twice (a
+// bridge or an address that already exists would fail it).
+const upMarker = ".up"
+
+func (m *Manager) markOneshot(s *svc, st State) {
+	p := filepath.Join(m.liveDir(s), upMarker)
+	switch st {
+	case Up:
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			m.logf("%s: %v", s.def.Name, err)
+		}
+	case Down, Failed:
+		os.Remove(p)
+	}
 }
 
 func (m *Manager) bump(s *svc) {
