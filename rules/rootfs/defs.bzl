@@ -11,7 +11,14 @@ two disagree about a path, and writes the squashfs image, the manifest (every
 path with its size and origin) and a size report. See docs/rootfs.md.
 """
 
-load("//rules/rootfs/private:files.bzl", _hostname_error = "hostname_error", _rootfs_files = "rootfs_files", _system_files = "system_files")
+load(
+    "//rules/rootfs/private:files.bzl",
+    _entry = "entry",
+    _hostname_error = "hostname_error",
+    _rootfs_files = "rootfs_files",
+    _system_files = "system_files",
+    _write_fragment = "write_fragment",
+)
 load("//rules/rootfs/private:providers.bzl", _FsInfo = "FsInfo", _RootfsInfo = "RootfsInfo")
 load("//rules/rootfs/private:rootfs.bzl", _rootfs = "rootfs")
 
@@ -21,3 +28,8 @@ rootfs = _rootfs
 rootfs_files = _rootfs_files
 system_files = _system_files
 hostname_error = _hostname_error
+
+# For rules that put files of their own into the root filesystem (service
+# templates' configuration): one fsspec entry, and the FsInfo of a list.
+fs_entry = _entry
+write_fs_fragment = _write_fragment

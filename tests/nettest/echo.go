@@ -1,13 +1,39 @@
 package nettest
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 )
+
+// ReadGreeting reads an echo server's first line from r (a client's side
+// of the connection) and returns the address the server saw the client
+// connect from.
+func ReadGreeting(r *bufio.Reader) (netip.AddrPort, error) {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("reading the echo server's greeting: %v (got %q)", err, line)
+	}
+	v, ok := strings.CutPrefix(strings.TrimSpace(line), "remote=")
+	if !ok {
+		return netip.AddrPort{}, fmt.Errorf("echo server's greeting %q, want remote=IP:PORT", line)
+	}
+	return netip.ParseAddrPort(v)
+}
+
+// MustMAC parses a MAC address written in a test, or panics.
+func MustMAC(s string) net.HardwareAddr {
+	m, err := net.ParseMAC(s)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
 
 // EchoServer is a TCP server that tells each client the address it sees
 // it connect from, then echoes what it sends: what a test needs to see NAT

@@ -51,13 +51,7 @@ var (
 	dhcpLast    = netip.MustParseAddr("192.0.2.150")
 )
 
-func mustMAC(s string) net.HardwareAddr {
-	m, err := net.ParseMAC(s)
-	if err != nil {
-		panic(err)
-	}
-	return m
-}
+var mustMAC = nettest.MustMAC
 
 // testbed is the ISP and the internet behind it, and a router dialing it.
 type testbed struct {
@@ -199,15 +193,7 @@ func echoFrom(ctx context.Context, h *nettest.Host) (netip.Addr, error) {
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(20 * time.Second))
 	r := bufio.NewReader(conn)
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return netip.Addr{}, fmt.Errorf("reading the echo server's greeting: %v (got %q)", err, line)
-	}
-	v, ok := strings.CutPrefix(strings.TrimSpace(line), "remote=")
-	if !ok {
-		return netip.Addr{}, fmt.Errorf("echo server's greeting %q, want remote=IP:PORT", line)
-	}
-	remote, err := netip.ParseAddrPort(v)
+	remote, err := nettest.ReadGreeting(r)
 	if err != nil {
 		return netip.Addr{}, err
 	}

@@ -54,13 +54,7 @@ var (
 	routerMAC = mustMAC(vm.AccessMAC)
 )
 
-func mustMAC(s string) net.HardwareAddr {
-	m, err := net.ParseMAC(s)
-	if err != nil {
-		panic(err)
-	}
-	return m
-}
+var mustMAC = nettest.MustMAC
 
 // testbed is a booted router with the internet host on its WAN.
 type testbed struct {
@@ -168,18 +162,10 @@ func (b *testbed) lanHost(name string, mac net.HardwareAddr) (*nettest.Host, net
 	return h, lease
 }
 
-// readLine reads the echo server's first line, "remote=IP:PORT".
+// readRemote reads the echo server's first line, "remote=IP:PORT".
 func readRemote(c net.Conn) (netip.AddrPort, error) {
 	c.SetReadDeadline(time.Now().Add(20 * time.Second))
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("reading the echo server's greeting: %v (got %q)", err, line)
-	}
-	v, ok := strings.CutPrefix(strings.TrimSpace(line), "remote=")
-	if !ok {
-		return netip.AddrPort{}, fmt.Errorf("echo server's greeting %q, want remote=IP:PORT", line)
-	}
-	return netip.ParseAddrPort(v)
+	return nettest.ReadGreeting(bufio.NewReader(c))
 }
 
 // TestFromLAN: a LAN host gets its lease, names and the internet through

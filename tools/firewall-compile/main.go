@@ -15,8 +15,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
+	"bazwrt/tools/atomicfile"
 	"bazwrt/userland/firewall/compile"
 )
 
@@ -58,31 +58,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		stdout.Write(text)
 		return 0
 	}
-	if err := writeAtomic(*out, text); err != nil {
+	if err := atomicfile.Write(*out, text, 0o644); err != nil {
 		fmt.Fprintf(stderr, "firewall-compile: %v\n", err)
 		return 1
 	}
 	return 0
-}
-
-// writeAtomic writes via a temporary file and rename: a reader never sees
-// half a ruleset.
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".ruleset-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

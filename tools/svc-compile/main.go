@@ -11,8 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
+	"bazwrt/tools/atomicfile"
 	"bazwrt/userland/init/svcdb"
 )
 
@@ -52,31 +52,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *check {
 		return 0
 	}
-	if err := writeAtomic(*out, svcdb.Encode(db)); err != nil {
+	if err := atomicfile.Write(*out, svcdb.Encode(db), 0o644); err != nil {
 		fmt.Fprintf(stderr, "svc-compile: %v\n", err)
 		return 1
 	}
 	return 0
-}
-
-// writeAtomic writes via a temporary file and rename, so a reader never
-// sees a half-written database.
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".svcdb-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

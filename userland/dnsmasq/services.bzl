@@ -73,7 +73,7 @@ router_advertisements (a static IPv6 /64 address on the interface) and
 dhcpv6_range (::START-::END on the /64, needs router_advertisements).
 """
 
-load("//rules/rootfs:defs.bzl", "hostname_error")
+load("//rules/rootfs:defs.bzl", "fs_entry", "hostname_error", "write_fs_fragment")
 load("//rules/rootfs:providers.bzl", "FsInfo")
 load(
     "//rules/service:defs.bzl",
@@ -413,19 +413,9 @@ def _config_impl(ctx):
     path = "%s/%s.conf" % (_CONF_DIR, service)
     conf = ctx.actions.declare_file("%s%s" % (ctx.label.name, path))
     ctx.actions.write(conf, "\n".join(lines) + "\n")
-    manifest = ctx.actions.declare_file(ctx.label.name + ".fs.json")
-    ctx.actions.write(manifest, json.encode_indent([{
-        "path": path,
-        "type": "file",
-        "mode": 0o644,
-        "uid": 0,
-        "gid": 0,
-        "source": conf.path,
-        "origin": str(ctx.label),
-    }]) + "\n")
     return [
         DefaultInfo(files = depset([conf])),
-        FsInfo(manifest = manifest, files = depset([conf])),
+        write_fs_fragment(ctx, [fs_entry(path, "file", 0o644, str(ctx.label), source = conf.path)], [conf]),
         DnsmasqConfigInfo(path = path, file = conf),
     ]
 

@@ -27,7 +27,7 @@ The kernel options come with the service (kernel_fragments), and the
 image's lost-option check covers them.
 """
 
-load("//rules/rootfs:defs.bzl", "FsInfo")
+load("//rules/rootfs:defs.bzl", "FsInfo", "fs_entry", "write_fs_fragment")
 load("//rules/service:defs.bzl", "InterfaceInfo", "SERVICE_ATTRS", "ipv4_error", "ipv4_to_int", "shell_quote", "write_service")
 
 FirewallInfo = provider(
@@ -184,14 +184,13 @@ def _ruleset_impl(ctx):
         progress_message = "Compiling the firewall ruleset of %s" % ctx.label,
     )
     path = "/etc/firewall/%s.nft" % ctx.attr.service_name
-    frag = ctx.actions.declare_file(ctx.label.name + ".fs.json")
-    ctx.actions.write(frag, json.encode([
-        {"path": "/etc/firewall", "type": "dir", "mode": 0o755, "origin": str(ctx.label)},
-        {"path": path, "type": "file", "mode": 0o644, "source": ruleset.path, "origin": str(ctx.label)},
-    ]) + "\n")
+    origin = str(ctx.label)
     return [
         DefaultInfo(files = depset([ruleset])),
-        FsInfo(manifest = frag, files = depset([ruleset])),
+        write_fs_fragment(ctx, [
+            fs_entry("/etc/firewall", "dir", 0o755, origin),
+            fs_entry(path, "file", 0o644, origin, source = ruleset.path),
+        ], [ruleset]),
         FirewallInfo(ruleset = ruleset, path = path, zones = zones),
     ]
 

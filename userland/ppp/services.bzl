@@ -42,7 +42,7 @@ longer than 255 bytes), MTU/MRU outside 576..1492 (PPPoE's 8 bytes of
 header in a 1500-byte Ethernet frame), LCP timings out of range.
 """
 
-load("//rules/rootfs:providers.bzl", "FsInfo")
+load("//rules/rootfs:defs.bzl", "FsInfo", "fs_entry", "write_fs_fragment")
 load(
     "//rules/service:defs.bzl",
     "SERVICE_ATTRS",
@@ -157,20 +157,10 @@ def _options_impl(ctx):
     path = "%s/%s.options" % (_OPTIONS_DIR, svc)
     out = ctx.actions.declare_file(ctx.label.name + path)
     ctx.actions.write(out, "\n".join(lines) + "\n")
-    manifest = ctx.actions.declare_file(ctx.label.name + ".fs.json")
-    ctx.actions.write(manifest, json.encode_indent([{
-        "path": path,
-        "type": "file",
-        # The password: root only.
-        "mode": 0o600,
-        "uid": 0,
-        "gid": 0,
-        "source": out.path,
-        "origin": str(ctx.label),
-    }]) + "\n")
     return [
         DefaultInfo(files = depset([out])),
-        FsInfo(manifest = manifest, files = depset([out])),
+        # The password: root only.
+        write_fs_fragment(ctx, [fs_entry(path, "file", 0o600, str(ctx.label), source = out.path)], [out]),
         PppOptionsInfo(path = path, ifname = ctx.attr.ifname, interface = ctx.attr.interface),
     ]
 

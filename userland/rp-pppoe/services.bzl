@@ -31,7 +31,7 @@ pppd logs to the service's log.
 Bad options fail at analysis, naming the attribute.
 """
 
-load("//rules/rootfs:providers.bzl", "FsInfo")
+load("//rules/rootfs:defs.bzl", "FsInfo", "fs_entry", "write_fs_fragment")
 load(
     "//rules/service:defs.bzl",
     "SERVICE_ATTRS",
@@ -59,15 +59,7 @@ def _ipv4(attr, v):
 def _entry(ctx, path, content, mode):
     f = ctx.actions.declare_file(ctx.label.name + path)
     ctx.actions.write(f, content)
-    return f, {
-        "path": path,
-        "type": "file",
-        "mode": mode,
-        "uid": 0,
-        "gid": 0,
-        "source": f.path,
-        "origin": str(ctx.label),
-    }
+    return f, fs_entry(path, "file", mode, str(ctx.label), source = f.path)
 
 def _files_impl(ctx):
     svc = ctx.attr.service_name or ctx.attr.service
@@ -113,8 +105,6 @@ def _files_impl(ctx):
     opts_path = "%s/%s.server-options" % (_DIR, svc)
     opts, opts_entry = _entry(ctx, opts_path, "\n".join(options) + "\n", 0o644)
     sec, sec_entry = _entry(ctx, "%s/%s-secrets" % (_DIR, ctx.attr.auth), "\n".join(secrets) + "\n", 0o600)
-    manifest = ctx.actions.declare_file(ctx.label.name + ".fs.json")
-    ctx.actions.write(manifest, json.encode_indent([opts_entry, sec_entry]) + "\n")
     args = [
         "-F",
         "-k",
@@ -131,7 +121,7 @@ def _files_impl(ctx):
     ]
     return [
         DefaultInfo(files = depset([opts, sec])),
-        FsInfo(manifest = manifest, files = depset([opts, sec])),
+        write_fs_fragment(ctx, [opts_entry, sec_entry], [opts, sec]),
         _ServerInfo(args = args),
     ]
 
