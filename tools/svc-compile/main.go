@@ -4,6 +4,10 @@
 //	svc-compile -o OUT SRCDIR...   compile (several source dirs are merged)
 //	svc-compile -check SRCDIR...   only check, write nothing
 //	svc-compile -dump DB           print a compiled database as text
+//
+// Like s6-rc-compile, it does not insist on a "default" bundle unless given
+// -require-default, which image builds pass because init brings that
+// bundle up at boot.
 package main
 
 import (
@@ -24,15 +28,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("o", "", "write the compiled database to `FILE`")
 	check := fs.Bool("check", false, "check the sources, write nothing")
 	dump := fs.String("dump", "", "print the compiled database `FILE` as text and exit")
+	requireDefault := fs.Bool("require-default", false, "fail unless a \"default\" service exists (init brings it up at boot)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: svc-compile -o OUT SRCDIR...\n       svc-compile -check SRCDIR...\n       svc-compile -dump DB\n")
+		fmt.Fprintf(stderr, "usage: svc-compile [-require-default] -o OUT SRCDIR...\n       svc-compile [-require-default] -check SRCDIR...\n       svc-compile -dump DB\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *dump != "" {
-		db, err := svcdb.Load(*dump)
+		db, err := svcdb.Inspect(*dump)
 		if err != nil {
 			fmt.Fprintf(stderr, "svc-compile: %v\n", err)
 			return 1
@@ -44,7 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	db, err := svcdb.CompileDirs(fs.Args()...)
+	db, err := svcdb.CompileDirsOpts(svcdb.Options{RequireDefault: *requireDefault}, fs.Args()...)
 	if err != nil {
 		fmt.Fprintf(stderr, "svc-compile: errors:\n%v\n", err)
 		return 1

@@ -79,3 +79,21 @@ func TestCompileCLIErrors(t *testing.T) {
 		t.Errorf("no args: exit %d", code)
 	}
 }
+
+// TestRequireDefault: like s6-rc-compile, -check accepts sources without a
+// default bundle; image builds pass -require-default and then it is an
+// error.
+func TestRequireDefault(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, map[string]string{"s/x/type": "oneshot", "s/x/up": "true"})
+	src := filepath.Join(root, "s")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-check", src}, &stdout, &stderr); code != 0 {
+		t.Errorf("-check without default: exit %d: %s", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := run([]string{"-require-default", "-check", src}, &stdout, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), `no "default" service`) {
+		t.Errorf("-require-default: exit %d, stderr %q; want 1 and a missing default error", code, stderr.String())
+	}
+}

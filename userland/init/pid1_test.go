@@ -79,13 +79,23 @@ func waitUp(t *testing.T, root string, timeout time.Duration) {
 }
 
 // pidOf returns the pid rc status reports for a service.
+// A longrun without readiness counts as up before its supervisor has
+// started it: wait a little for the pid.
 func pidOf(t *testing.T, root, svc string) int {
 	t.Helper()
+	re := regexp.MustCompile(` pid=(\d+)`)
+	deadline := time.Now().Add(5 * time.Second)
 	var out bytes.Buffer
-	rc.Call(filepath.Join(root, "run/services/control"), []string{"status", svc}, &out, io.Discard)
-	m := regexp.MustCompile(` pid=(\d+)`).FindStringSubmatch(out.String())
-	if m == nil {
-		t.Fatalf("no pid for %s: %q", svc, out.String())
+	var m []string
+	for m == nil {
+		out.Reset()
+		rc.Call(filepath.Join(root, "run/services/control"), []string{"status", svc}, &out, io.Discard)
+		if m = re.FindStringSubmatch(out.String()); m == nil && time.Now().After(deadline) {
+			t.Fatalf("no pid for %s: %q", svc, out.String())
+		}
+		if m == nil {
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 	pid, _ := strconv.Atoi(m[1])
 	return pid

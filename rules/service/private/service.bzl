@@ -238,6 +238,7 @@ def _service_db_impl(ctx):
     srcdirs = depset(transitive = [i.transitive_srcdirs for i in infos]).to_list()
     default_dir = "/".join([p for p in [ctx.bin_dir.path, ctx.label.workspace_root, ctx.label.package, ctx.label.name + ".s6"] if p])
     args = ctx.actions.args()
+    args.add("-require-default")
     args.add("-o", ctx.outputs.db)
     args.add(default_dir)
     args.add_all(srcdirs)

@@ -179,6 +179,42 @@ func (m *Manager) writeLive(d *svcdb.Service) error {
 			return err
 		}
 	}
+	// data/ is copied as s6-rc copies it into the service directory, so
+	// run scripts find it by relative path. Start from scratch so that
+	// files of an older database do not linger.
+	data := filepath.Join(dir, "data")
+	if err := os.RemoveAll(data); err != nil {
+		return err
+	}
+	if len(d.Data) == 0 {
+		return nil
+	}
+	if err := os.Mkdir(data, 0o755); err != nil {
+		return err
+	}
+	for _, f := range d.Data {
+		p := filepath.Join(data, filepath.FromSlash(f.Path))
+		if strings.HasSuffix(f.Path, "/") {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				return err
+			}
+		} else {
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(p, f.Content, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	// Modes last, deepest first: the umask and MkdirAll must not decide
+	// them, and a read-only directory must not stop its files' writes.
+	for i := len(d.Data) - 1; i >= 0; i-- {
+		f := d.Data[i]
+		if err := os.Chmod(filepath.Join(data, filepath.FromSlash(f.Path)), f.Mode); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -384,7 +420,9 @@ func (m *Manager) startLongrun(s *svc) {
 	d := s.def
 	m.prepareOutputs(s)
 	logW := m.ensureLog(s)
-	env := m.env(s)
+	// The service's env/ applies to run and finish, as if each were
+	// started through s6-envdir: it may override the base variables.
+	env := svcsrc.ApplyEnv(m.env(s), d.Env)
 	dir := m.liveDir(s)
 	c := supervise.LongrunConfig{
 		Name:          d.Name,

@@ -447,3 +447,32 @@ func TestUnknownService(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+// TestLongrunEnv checks that env/ reaches the run script as s6-envdir would
+// set it: a file sets its first line (trailing blanks dropped), an empty
+// file removes the variable, and a base variable may be overridden; and that
+// data/ is in the service directory, where run finds it by relative path.
+func TestLongrunEnv(t *testing.T) {
+	files := map[string]string{
+		"d/type":           "longrun",
+		"d/env/GREETING":   "hello world  \nsecond line ignored\n",
+		"d/env/SERVICE":    "renamed",
+		"d/env/OUTPUTS":    "",
+		"d/data/conf.d/x":  "from-data",
+		"d/run":            `printf '%s|%s|%s|%s\n' "$GREETING" "$SERVICE" "${OUTPUTS-unset}" "$(cat data/conf.d/x)" > @ROOT@/env.out; exec sleep 100`,
+		"default/type":     "bundle",
+		"default/contents": "",
+	}
+	h := newHarness(t, files)
+	if err := h.up("d"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 3*time.Second, "env.out", func() bool {
+		b, _ := os.ReadFile(h.path("env.out"))
+		return len(b) > 0
+	})
+	b, _ := os.ReadFile(h.path("env.out"))
+	if got, want := string(b), "hello world|renamed|unset|from-data\n"; got != want {
+		t.Errorf("run saw %q, want %q", got, want)
+	}
+}

@@ -26,7 +26,11 @@ import (
 //   - pipelines: producer-for and consumer-for agree, both ends longruns,
 //     the producer depends on its consumer, pipeline-name only on the last
 //     consumer and naming a bundle that contains it.
-func (db *DB) Check() error {
+func (db *DB) Check() error { return db.check(true) }
+
+// check is Check, the default service being optional unless
+// requireDefault.
+func (db *DB) check(requireDefault bool) error {
 	byName := make(map[string]*Service, len(db.Services))
 	for i, s := range db.Services {
 		if s == nil {
@@ -50,7 +54,7 @@ func (db *DB) Check() error {
 		}
 		byName[s.Name] = s
 	}
-	if byName[DefaultBundle] == nil {
+	if requireDefault && byName[DefaultBundle] == nil {
 		return fmt.Errorf("no %q service", DefaultBundle)
 	}
 	pipelines := map[string]string{}
@@ -90,7 +94,7 @@ func checkService(s *Service, byName map[string]*Service, pipelines map[string]s
 		case s.Up != nil || s.Down != nil || s.Run != nil || s.Finish != nil:
 			return fmt.Errorf("a bundle has no scripts")
 		case s.NotificationFD != -1 || s.TimeoutUp != 0 || s.TimeoutDown != 0 || s.TimeoutKill != 0 ||
-			s.TimeoutFinish != 0 || s.Essential || s.DownSignal != "" || s.MaxDeathTally != 0 ||
+			s.TimeoutFinish != 0 || s.Essential || s.Recommended || len(s.Env) > 0 || len(s.Data) > 0 || s.DownSignal != "" || s.MaxDeathTally != 0 ||
 			s.ProducerFor != "" || len(s.ConsumerFor) > 0 || s.PipelineName != "":
 			return fmt.Errorf("a bundle only has contents")
 		}
@@ -126,6 +130,8 @@ func checkService(s *Service, byName map[string]*Service, pipelines map[string]s
 			return fmt.Errorf("a oneshot has no notification-fd")
 		case s.ProducerFor != "" || len(s.ConsumerFor) > 0 || s.PipelineName != "":
 			return fmt.Errorf("only longruns are in pipelines")
+		case len(s.Env) > 0 || len(s.Data) > 0:
+			return fmt.Errorf("a oneshot has no env or data")
 		}
 	case svcsrc.Longrun:
 		switch {
@@ -150,6 +156,30 @@ func checkService(s *Service, byName map[string]*Service, pipelines map[string]s
 	}
 	if !slices.Contains(svcsrc.Signals, s.DownSignal) {
 		return fmt.Errorf("unknown down-signal %q", s.DownSignal)
+	}
+	for i, e := range s.Env {
+		name, _, _ := strings.Cut(e, "=")
+		switch {
+		case name == "" || strings.HasPrefix(name, ".") || strings.ContainsRune(name, 0):
+			return fmt.Errorf("env: bad variable name %q", name)
+		case i > 0 && envName(s.Env[i-1]) >= name:
+			return fmt.Errorf("env not sorted or repeated (%q after %q)", name, s.Env[i-1])
+		}
+	}
+	for i, f := range s.Data {
+		dir := strings.HasSuffix(f.Path, "/")
+		switch {
+		case svcsrc.CheckDataPath(f.Path) != "":
+			return fmt.Errorf("data %q: %s", f.Path, svcsrc.CheckDataPath(f.Path))
+		case i > 0 && s.Data[i-1].Path >= f.Path:
+			return fmt.Errorf("data not sorted or repeated (%q after %q)", f.Path, s.Data[i-1].Path)
+		case f.Mode&^0o777 != 0:
+			return fmt.Errorf("data %q: bad mode %o", f.Path, f.Mode)
+		case dir && f.Content != nil:
+			return fmt.Errorf("data %q: a directory has no content", f.Path)
+		case !dir && f.Content == nil:
+			return fmt.Errorf("data %q: a file needs content (possibly empty)", f.Path)
+		}
 	}
 	if p := s.ProducerFor; p != "" {
 		c := byName[p]
@@ -201,6 +231,8 @@ func checkService(s *Service, byName map[string]*Service, pipelines map[string]s
 	}
 	return nil
 }
+
+func envName(e string) string { n, _, _ := strings.Cut(e, "="); return n }
 
 // checkCycles reports a dependency cycle among the atomic services (whose
 // references were checked). It peels off services whose dependencies are all

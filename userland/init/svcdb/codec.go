@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io/fs"
 	"os"
 	"sort"
 	"strconv"
@@ -53,6 +54,9 @@ const (
 	tProducerFor
 	tConsumerFor
 	tPipelineName
+	tRecommended // empty
+	tEnv         // repeated: "NAME=value" or "NAME" (remove)
+	tData        // repeated: PATH NUL MODE(octal) NUL CONTENT; PATH ends in "/" for a directory
 )
 
 type enc struct{ b []byte }
@@ -114,6 +118,13 @@ func Encode(db *DB) []byte {
 			if s.PipelineName != "" {
 				r.str(tPipelineName, s.PipelineName)
 			}
+			if s.Recommended {
+				r.field(tRecommended, nil)
+			}
+			r.strs(tEnv, s.Env)
+			for _, f := range s.Data {
+				r.field(tData, append([]byte(fmt.Sprintf("%s\x00%o\x00", f.Path, f.Mode)), f.Content...))
+			}
 		}
 		out.uv(uint64(len(r.b)))
 		out.b = append(out.b, r.b...)
@@ -152,8 +163,12 @@ func (d *dec) bytes(n uint64) []byte {
 	return v
 }
 
-// Decode parses the binary form produced by Encode.
-func Decode(b []byte) (*DB, error) {
+// Decode parses the binary form produced by Encode and refuses anything
+// the device must not act on (see Check), including a database without
+// the default bundle.
+func Decode(b []byte) (*DB, error) { return decode(b, true) }
+
+func decode(b []byte, requireDefault bool) (*DB, error) {
 	if len(b) < len(Magic)+4 || string(b[:len(Magic)]) != Magic {
 		return nil, errors.New("svcdb: not a service database (bad magic)")
 	}
@@ -193,7 +208,7 @@ func Decode(b []byte) (*DB, error) {
 	if len(d.b) != 0 {
 		return nil, errors.New("svcdb: trailing data")
 	}
-	if err := db.Check(); err != nil {
+	if err := db.check(requireDefault); err != nil {
 		return nil, fmt.Errorf("svcdb: %v", err)
 	}
 	db.index()
@@ -201,7 +216,7 @@ func Decode(b []byte) (*DB, error) {
 }
 
 // repeated are the tags that may appear more than once in a record.
-var repeated = map[uint64]bool{tDep: true, tRevDep: true, tContent: true, tConsumerFor: true}
+var repeated = map[uint64]bool{tDep: true, tRevDep: true, tContent: true, tConsumerFor: true, tEnv: true, tData: true}
 
 // decodeRecord parses one record. Fields must come in increasing tag order,
 // only list fields may repeat, numbers must be canonical varints no larger
@@ -282,18 +297,45 @@ func decodeRecord(rec *dec) (*Service, error) {
 			s.ConsumerFor = append(s.ConsumerFor, string(v))
 		case tPipelineName:
 			s.PipelineName = str()
+		case tRecommended:
+			if len(v) != 0 {
+				rec.err = fmt.Errorf("field %d (recommended) is not empty", tag)
+			}
+			s.Recommended = true
+		case tEnv:
+			s.Env = append(s.Env, string(v))
+		case tData:
+			parts := strings.SplitN(string(v), "\x00", 3)
+			mode, err := strconv.ParseUint(parts[min(1, len(parts)-1)], 8, 32)
+			if len(parts) != 3 || err != nil {
+				rec.err = fmt.Errorf("bad data field")
+				break
+			}
+			f := svcsrc.DataFile{Path: parts[0], Mode: fs.FileMode(mode)}
+			if !strings.HasSuffix(f.Path, "/") {
+				f.Content = []byte(parts[2])
+			} else if parts[2] != "" {
+				rec.err = fmt.Errorf("data field %q: a directory has no content", f.Path)
+			}
+			s.Data = append(s.Data, f)
 		}
 	}
 	return s, rec.err
 }
 
-// Load reads and decodes a database file.
-func Load(path string) (*DB, error) {
+// Load reads and decodes a database file, as the device does.
+func Load(path string) (*DB, error) { return load(path, true) }
+
+// Inspect is Load for tools: a database without a default bundle (compiled
+// without Options.RequireDefault) is accepted.
+func Inspect(path string) (*DB, error) { return load(path, false) }
+
+func load(path string, requireDefault bool) (*DB, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	db, err := Decode(b)
+	db, err := decode(b, requireDefault)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -334,6 +376,9 @@ func Dump(db *DB) string {
 		if s.Essential {
 			b.WriteString("  essential\n")
 		}
+		if s.Recommended {
+			b.WriteString("  recommended\n")
+		}
 		fmt.Fprintf(&b, "  down-signal: %s  max-death-tally: %d\n", s.DownSignal, s.MaxDeathTally)
 		if s.ProducerFor != "" {
 			fmt.Fprintf(&b, "  producer-for: %s\n", s.ProducerFor)
@@ -341,6 +386,12 @@ func Dump(db *DB) string {
 		list("consumer-for", s.ConsumerFor)
 		if s.PipelineName != "" {
 			fmt.Fprintf(&b, "  pipeline-name: %s\n", s.PipelineName)
+		}
+		for _, e := range s.Env {
+			fmt.Fprintf(&b, "  env: %s\n", strconv.Quote(e))
+		}
+		for _, f := range s.Data {
+			fmt.Fprintf(&b, "  data: %s mode %04o %s\n", f.Path, f.Mode, strconv.Quote(string(f.Content)))
 		}
 	}
 	return b.String()

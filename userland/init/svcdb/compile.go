@@ -13,8 +13,9 @@ import (
 	"bazwrt/userland/init/svcsrc"
 )
 
-// DefaultBundle is the service brought up at boot. Every database must
-// define it.
+// DefaultBundle is the service brought up at boot. The device refuses a
+// database without it (see Check); the compiler only insists when asked
+// (Options.RequireDefault), as s6-rc-compile never does.
 const DefaultBundle = "default"
 
 // Service is one compiled service. Bundles only carry Contents.
@@ -39,13 +40,23 @@ type Service struct {
 	TimeoutDown    int64
 	TimeoutKill    int64
 	TimeoutFinish  int64
-	Essential      bool
-	DownSignal     string
-	MaxDeathTally  int
+	// Essential and Recommended are set on atomic services only: a
+	// flag on a bundle is given to every service it contains.
+	Essential     bool
+	Recommended   bool
+	DownSignal    string
+	MaxDeathTally int
 
 	ProducerFor  string
 	ConsumerFor  []string
 	PipelineName string
+
+	// Env (longruns) is the env/ directory as s6-envdir applies it,
+	// sorted by name: "NAME=value" sets, a bare "NAME" removes.
+	Env []string
+	// Data (longruns) is the data/ directory, sorted by path, written to
+	// the live service directory by the supervisor.
+	Data []svcsrc.DataFile
 }
 
 // Atomic reports whether s is a oneshot or a longrun.
@@ -117,9 +128,19 @@ type Source struct {
 	Services []*svcsrc.Service
 }
 
+// Options change what the compiler accepts.
+type Options struct {
+	// RequireDefault makes a missing DefaultBundle an error. Images need
+	// it (init brings it up at boot); s6-rc-compile does not.
+	RequireDefault bool
+}
+
 // CompileDirs parses and compiles the given source directories. All parse
 // and compile errors are returned together.
-func CompileDirs(dirs ...string) (*DB, error) {
+func CompileDirs(dirs ...string) (*DB, error) { return CompileDirsOpts(Options{}, dirs...) }
+
+// CompileDirsOpts is CompileDirs with options.
+func CompileDirsOpts(opts Options, dirs ...string) (*DB, error) {
 	var srcs []Source
 	var errs svcsrc.Errors
 	for _, d := range dirs {
@@ -129,7 +150,7 @@ func CompileDirs(dirs ...string) (*DB, error) {
 		}
 		srcs = append(srcs, Source{Dir: d, Services: svcs})
 	}
-	db, err := Compile(srcs...)
+	db, err := CompileOpts(opts, srcs...)
 	if err != nil {
 		if l, ok := err.(svcsrc.Errors); ok {
 			errs = append(errs, l...)
@@ -159,7 +180,10 @@ func (c *compiler) errorf(svc, file, format string, args ...any) {
 // Compile merges sources and builds a DB. A service defined in two sources
 // is an error naming both directories. The result does not depend on the
 // order of the sources.
-func Compile(srcs ...Source) (*DB, error) {
+func Compile(srcs ...Source) (*DB, error) { return CompileOpts(Options{}, srcs...) }
+
+// CompileOpts is Compile with options.
+func CompileOpts(opts Options, srcs ...Source) (*DB, error) {
 	c := &compiler{src: map[string]*svcsrc.Service{}, flat: map[string][]string{},
 		state: map[string]int{}, impl: map[string][]string{}, pipeOf: map[string]string{}}
 	from := map[string]string{}
@@ -249,6 +273,12 @@ func Compile(srcs ...Source) (*DB, error) {
 		out.NotificationFD = s.NotificationFD
 		out.TimeoutUp, out.TimeoutDown, out.TimeoutKill, out.TimeoutFinish = s.TimeoutUp, s.TimeoutDown, s.TimeoutKill, s.TimeoutFinish
 		out.Essential = s.Essential
+		out.Recommended = s.Recommended
+		out.Env = append([]string(nil), s.Env...)
+		if len(out.Env) == 0 {
+			out.Env = nil
+		}
+		out.Data = append([]svcsrc.DataFile(nil), s.Data...)
 		out.DownSignal = s.DownSignal
 		out.MaxDeathTally = s.MaxDeathTally
 		out.ProducerFor = s.ProducerFor
@@ -259,6 +289,7 @@ func Compile(srcs ...Source) (*DB, error) {
 
 	c.cycles(deps)
 	db.index()
+	c.flags(db)
 	rev := map[string][]string{}
 	for _, s := range db.Services {
 		for _, d := range s.Deps {
@@ -270,17 +301,35 @@ func Compile(srcs ...Source) (*DB, error) {
 			s.RevDeps = uniq(rev[s.Name])
 		}
 	}
-	if db.Lookup(DefaultBundle) == nil {
+	if opts.RequireDefault && db.Lookup(DefaultBundle) == nil {
 		c.errs = append(c.errs, fmt.Errorf("no %q service: the database needs a %q bundle listing what starts at boot", DefaultBundle, DefaultBundle))
 	}
 	if len(c.errs) > 0 {
 		return nil, c.errs
 	}
 	// The device refuses what fails Check: never hand it such a database.
-	if err := db.Check(); err != nil {
+	if err := db.check(opts.RequireDefault); err != nil {
 		return nil, fmt.Errorf("compiled database fails the device's check (a compiler bug): %v", err)
 	}
 	return db, nil
+}
+
+// flags gives every atomic service the flag-essential and flag-recommended
+// of the bundles containing it. Contents are already flattened, so a flag
+// on an outer bundle reaches the services of the bundles nested in it, as
+// s6-rc-compile's flattening does. Pipeline bundles have no flags.
+func (c *compiler) flags(db *DB) {
+	for _, b := range db.Services {
+		src := c.src[b.Name]
+		if b.Atomic() || src == nil || !(src.Essential || src.Recommended) {
+			continue
+		}
+		for _, n := range b.Contents {
+			s := db.Lookup(n)
+			s.Essential = s.Essential || src.Essential
+			s.Recommended = s.Recommended || src.Recommended
+		}
+	}
 }
 
 // flatten returns the atomic contents of bundle n; stack holds the bundles

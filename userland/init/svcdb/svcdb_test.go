@@ -75,8 +75,6 @@ func TestCompileErrors(t *testing.T) {
 		files map[string]string
 		want  []string
 	}{
-		{"no default", map[string]string{"a/type": "oneshot", "a/up": "x"},
-			[]string{`no "default" service: the database needs a "default" bundle listing what starts at boot`}},
 		{"unknown dependency", with(map[string]string{"a/type": "oneshot", "a/up": "x", "a/dependencies.d/nope": ""}),
 			[]string{`svc "a": file a/dependencies.d: unknown dependency "nope"`}},
 		{"unknown dependency legacy file", with(map[string]string{"a/type": "oneshot", "a/up": "x", "a/dependencies": "nope\n"}),

@@ -5,7 +5,11 @@
 // the type, further files: dependencies.d/ (or the legacy "dependencies"
 // file), contents.d/ (or "contents"), up, down, run, finish, notification-fd,
 // timeout-up, timeout-down, timeout-kill, timeout-finish, flag-essential,
-// producer-for, consumer-for, pipeline-name, down-signal and max-death-tally.
+// flag-recommended, producer-for, consumer-for, pipeline-name, down-signal,
+// max-death-tally, env/ and data/. Any other file is an error: s6 files this system
+// does not implement (lock-fd, nosetsid, instance/, log/) name the
+// reason, and oneshot up/down written in execline are refused (see
+// CheckShellScript).
 //
 // The parser is shared by the host compiler (tools/svc-compile) and the
 // device binary. It never stops at the first problem: every error found in a
@@ -79,13 +83,25 @@ type Service struct {
 	TimeoutDown    int64
 	TimeoutKill    int64
 	TimeoutFinish  int64
-	Essential      bool
-	DownSignal     string // canonical name, e.g. "SIGTERM"
-	MaxDeathTally  int
+	// Essential and Recommended are the flag-essential and
+	// flag-recommended files. On a bundle they apply to every service
+	// it contains (resolved by package svcdb).
+	Essential     bool
+	Recommended   bool
+	DownSignal    string // canonical name, e.g. "SIGTERM"
+	MaxDeathTally int
 
 	ProducerFor  string   // longrun: the consumer of our stdout
 	ConsumerFor  []string // longrun: producers feeding our stdin, sorted
 	PipelineName string   // longrun at the end of a pipeline: bundle name
+
+	// Env is the longrun's env/ directory read as s6-envdir reads it,
+	// sorted by name: "NAME=value" sets a variable, a bare "NAME" (an
+	// empty file) removes it.
+	Env []string
+
+	// Data is the longrun's data/ directory, sorted by path.
+	Data []DataFile
 }
 
 // Error is a problem found in a service definition.
@@ -187,6 +203,9 @@ const (
 	fTimeoutKill   = "timeout-kill"
 	fTimeoutFinish = "timeout-finish"
 	fEssential     = "flag-essential"
+	fRecommended   = "flag-recommended"
+	fEnv           = "env"
+	fData          = "data"
 	fProducerFor   = "producer-for"
 	fConsumerFor   = "consumer-for"
 	fPipelineName  = "pipeline-name"
@@ -194,14 +213,30 @@ const (
 	fMaxDeathTally = "max-death-tally"
 )
 
-// allowed lists, per type, the known files a service may contain. Known
-// files not allowed for a type are errors; unknown files are ignored.
+// allowed lists, per type, the files a service may contain. Known files
+// not allowed for a type are errors, and so is every other file: a file
+// the compiler does not understand would otherwise change nothing while
+// its author believes it does.
 var allowed = map[Type][]string{
-	Oneshot: {fType, fDeps, fDepsD, fUp, fDown, fTimeoutUp, fTimeoutDown, fEssential},
+	Oneshot: {fType, fDeps, fDepsD, fUp, fDown, fTimeoutUp, fTimeoutDown, fEssential, fRecommended},
 	Longrun: {fType, fDeps, fDepsD, fRun, fFinish, fNotifFD, fTimeoutUp, fTimeoutDown,
-		fTimeoutKill, fTimeoutFinish, fEssential, fProducerFor, fConsumerFor,
-		fPipelineName, fDownSignal, fMaxDeathTally},
-	Bundle: {fType, fContents, fContentsD},
+		fTimeoutKill, fTimeoutFinish, fEssential, fRecommended, fProducerFor, fConsumerFor,
+		fPipelineName, fDownSignal, fMaxDeathTally, fEnv, fData},
+	Bundle: {fType, fContents, fContentsD, fEssential, fRecommended},
+}
+
+// refused are files of the s6-rc or s6 service directory formats that this
+// system does not implement, with the reason given in the error. They are
+// refused rather than ignored because each changes how the service runs.
+var refused = map[string]string{
+	"lock-fd": "s6-supervise's lock-fd is not implemented: the supervisor never " +
+		"runs two instances of a service, so there is no lock to hand over",
+	"nosetsid": "the supervisor always runs the service in its own session and " +
+		"signals its whole process group; nosetsid would let it stop only part of the service",
+	"instance":  "s6 instanced services (s6-instance-*) are not supported; define one service per instance",
+	"instances": "s6 instanced services (s6-instance-*) are not supported; define one service per instance",
+	"log": "s6-rc ignores a log/ subdirectory; define the logger as its own longrun " +
+		"with consumer-for, and producer-for in this service",
 }
 
 var known = func() map[string]bool {
@@ -406,24 +441,32 @@ func ParseService(root, name string) (*Service, Errors) {
 		return nil, p.errs
 	}
 
-	// Known files that do not belong to this type.
+	// Every file must be one this type understands.
 	ok := map[string]bool{}
 	for _, f := range allowed[s.Type] {
 		ok[f] = true
 	}
-	var bad []string
-	for f := range known {
-		if !ok[f] && p.exists(f) {
-			bad = append(bad, f)
-		}
+	ents, err := os.ReadDir(filepath.Join(root, name))
+	if err != nil {
+		p.errorf("", "%v", stripPath(err))
 	}
-	sort.Strings(bad)
-	for _, f := range bad {
-		p.errorf(f, "not allowed in a %s", s.Type)
+	for _, e := range ents { // sorted by name
+		f := e.Name()
+		switch {
+		case ok[f]:
+		case refused[f] != "":
+			p.errorf(f, "not supported: %s", refused[f])
+		case known[f]:
+			p.errorf(f, "not allowed in a %s", s.Type)
+		default:
+			p.errorf(f, "unknown file in a %s definition", s.Type)
+		}
 	}
 
 	switch s.Type {
 	case Bundle:
+		s.Essential = p.exists(fEssential)
+		s.Recommended = p.exists(fRecommended)
 		s.Contents, s.ContentsFile = p.names(fContentsD, fContents)
 		if s.ContentsFile == "" {
 			p.errorf("", "bundle has neither contents.d/ nor contents")
@@ -439,6 +482,14 @@ func ParseService(root, name string) (*Service, Errors) {
 		s.Down = p.read(fDown)
 		if s.Up == nil && !p.exists(fUp) {
 			p.errorf(fUp, "missing; a oneshot needs an up script")
+		}
+		for _, f := range []struct {
+			name string
+			b    []byte
+		}{{fUp, s.Up}, {fDown, s.Down}} {
+			if msg := CheckShellScript(f.b); msg != "" {
+				p.errorf(f.name, "%s", msg)
+			}
 		}
 	case Longrun:
 		s.Run = p.read(fRun)
@@ -504,6 +555,8 @@ func ParseService(root, name string) (*Service, Errors) {
 		if s.PipelineName != "" && s.ProducerFor != "" {
 			p.errorf(fPipelineName, "only allowed on the last consumer of a pipeline (this service is producer-for %q)", s.ProducerFor)
 		}
+		s.Env = p.envdir(fEnv)
+		s.Data = p.datadir(fData)
 	}
 	if v, ok := p.decimal(fTimeoutUp, "milliseconds", MaxTimeout); ok {
 		s.TimeoutUp = v
@@ -512,6 +565,7 @@ func ParseService(root, name string) (*Service, Errors) {
 		s.TimeoutDown = v
 	}
 	s.Essential = p.exists(fEssential)
+	s.Recommended = p.exists(fRecommended)
 	s.Dependencies, s.DepsFile = p.names(fDepsD, fDeps)
 	for _, d := range s.Dependencies {
 		if d == name {
