@@ -20,7 +20,10 @@ makes, in the device's package:
 | `etc` | /etc from the attributes (hostname, hosts, users, groups) |
 | `rootfs` | squashfs: init, busybox, `packages`, what the services need, /etc, the database |
 | `manifest`, `size_report` | the root filesystem's manifest (JSON) and size report |
-| `<name>` | the device's output: for a QEMU device the image with its run script (`vm` runs it) |
+| `<name>` | the device's output: for a QEMU device the image with its run script (`vm` runs it); with `output = "none"` the kernel and the root filesystem |
+
+The other names are fixed, so a package has one firmware() and `name` must
+not be one of them.
 
 See docs/rootfs.md.
 """
@@ -40,6 +43,20 @@ BASE_FRAGMENTS = [
 ]
 
 BASE_SERVICES = ["//userland/init:base"]
+
+# The targets firmware() makes besides name (the kernel rule adds
+# kernel_config and kernel_menuconfig).
+_FIXED_NAMES = [
+    "kernel",
+    "kernel_config",
+    "kernel_menuconfig",
+    "services",
+    "etc",
+    "rootfs",
+    "manifest",
+    "size_report",
+    "vm",
+]
 
 def firmware(
         name,
@@ -64,7 +81,10 @@ def firmware(
     """A device's system: kernel, services, rootfs, manifest and the default output.
 
     Args:
-      name: the default output's name (usually "image").
+      name: the default output's name (usually "image"): for output "vm"
+        the image with its run script, for "none" a filegroup of the kernel
+        and the root filesystem. The other targets have fixed names
+        (kernel, services, etc, rootfs, manifest, size_report, vm).
       device: the device_info target.
       platform: the device's platform (the one device_info names; checked).
       hostname: the host name (/etc/hostname, /etc/hosts).
@@ -90,6 +110,12 @@ def firmware(
         passes (e.g. --lan-network world for an upstream VM).
       visibility: of every target.
     """
+    if name in _FIXED_NAMES:
+        fail("firmware %s: name %r is one of the targets firmware() makes (%s): use another, e.g. \"image\"" % (
+            name,
+            name,
+            ", ".join(_FIXED_NAMES),
+        ))
     service_db(
         name = "services",
         services = BASE_SERVICES + services,
@@ -161,5 +187,16 @@ def firmware(
             actual = name,
             visibility = visibility,
         )
-    elif output != "none":
+    elif output == "none":
+        # The device's package defines its outputs (flash_image, ...);
+        # name builds what they are made from.
+        native.filegroup(
+            name = name,
+            srcs = [
+                ":kernel",
+                ":rootfs",
+            ],
+            visibility = visibility,
+        )
+    else:
         fail("firmware %s: output %r: want \"vm\" or \"none\"" % (name, output))

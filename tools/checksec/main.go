@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"bazwrt/tools/checksec/elfcheck"
+	"bazwrt/tools/workdir"
 )
 
 var machines = map[string]elf.Machine{
@@ -27,6 +28,11 @@ var machines = map[string]elf.Machine{
 }
 
 func main() {
+	// Under bazel run, relative paths are where the user ran it.
+	if err := workdir.Chdir(os.Getenv); err != nil {
+		fmt.Fprintf(os.Stderr, "checksec: BUILD_WORKING_DIRECTORY: %v\n", err)
+		os.Exit(1)
+	}
 	machine := flag.String("machine", "", "required ELF machine: mips, arm, aarch64, x86_64")
 	endian := flag.String("endian", "", "required byte order: big or little")
 	float := flag.String("float", "", "required float ABI: soft (also: no FPU instruction) or hard")

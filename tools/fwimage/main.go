@@ -28,9 +28,18 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"bazwrt/tools/workdir"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	// Under bazel run, relative paths are where the user ran it.
+	if err := workdir.Chdir(os.Getenv); err != nil {
+		fmt.Fprintf(os.Stderr, "fwimage: BUILD_WORKING_DIRECTORY: %v\n", err)
+		os.Exit(1)
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 // verbs maps a verb to its function, which parses its own flags.
 var verbs = map[string]func(args []string, stdout, stderr io.Writer) error{

@@ -15,9 +15,17 @@ import (
 	"os"
 
 	"bazwrt/tools/kconfig-check/kconfig"
+	"bazwrt/tools/workdir"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	// Under bazel run, relative paths are where the user ran it.
+	if err := workdir.Chdir(os.Getenv); err != nil {
+		fmt.Fprintf(os.Stderr, "kconfig-check: BUILD_WORKING_DIRECTORY: %v\n", err)
+		os.Exit(1)
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kconfig-check", flag.ContinueOnError)

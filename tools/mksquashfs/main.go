@@ -16,9 +16,15 @@ import (
 
 	"bazwrt/tools/fsspec"
 	"bazwrt/tools/mksquashfs/squashfs"
+	"bazwrt/tools/workdir"
 )
 
 func main() {
+	// Under bazel run, relative paths are where the user ran it.
+	if err := workdir.Chdir(os.Getenv); err != nil {
+		fmt.Fprintf(os.Stderr, "mksquashfs: BUILD_WORKING_DIRECTORY: %v\n", err)
+		os.Exit(1)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

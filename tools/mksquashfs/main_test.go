@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -16,8 +17,45 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"bazwrt/tests/runfiles"
 	"bazwrt/tools/fsspec"
 )
+
+var mksquashfsBin = flag.String("mksquashfs", "", "the //tools:mksquashfs binary, whose images the tests' must equal")
+
+// TestShippedEncoder checks that these tests write the images the shipped
+// binary writes, byte for byte, so that the round trips below cover its xz
+// encoder (liblzma, by build tag) and not only the pure Go one.
+func TestShippedEncoder(t *testing.T) {
+	if *mksquashfsBin == "" {
+		t.Fatal("-mksquashfs: the path of the //tools:mksquashfs binary (bazel test passes it)")
+	}
+	bin := runfiles.Path(t, *mksquashfsBin)
+	tr := basicTree()
+	dir := t.TempDir()
+	manifest := tr.materialize(t, dir)
+	for _, comp := range []string{"xz", "gzip"} {
+		args := []string{"-comp", comp, "-mkfs-time", "1700000000"}
+		ours := filepath.Join(dir, "ours-"+comp)
+		mkfs(t, manifest, ours, args...)
+		shipped := filepath.Join(dir, "shipped-"+comp)
+		cmd := exec.Command(bin, append([]string{"-manifest", manifest, "-o", shipped}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", bin, err, out)
+		}
+		a, err := os.ReadFile(ours)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(shipped)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("-comp %s: the test's image (%d bytes) differs from the shipped binary's (%d bytes): the tests do not run its encoder", comp, len(a), len(b))
+		}
+	}
+}
 
 // unsquashfs returns the path of Debian's unsquashfs. The round trips are
 // the tests that matter, so its absence fails rather than skips.

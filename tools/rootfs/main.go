@@ -17,9 +17,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"bazwrt/tools/workdir"
 )
 
 func main() {
+	// Under bazel run, relative paths are where the user ran it.
+	if err := workdir.Chdir(os.Getenv); err != nil {
+		fmt.Fprintf(os.Stderr, "rootfs: BUILD_WORKING_DIRECTORY: %v\n", err)
+		os.Exit(1)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

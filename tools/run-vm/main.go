@@ -29,6 +29,7 @@ import (
 	"syscall"
 
 	"bazwrt/tools/vm"
+	"bazwrt/tools/workdir"
 )
 
 func main() {
@@ -76,13 +77,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	c.Arch = vm.Arch(*arch)
 	c.Kernel, c.Rootfs = flags.Arg(0), flags.Arg(1)
 
-	base := getenv("BUILD_WORKING_DIRECTORY")
-	if base == "" {
-		var err error
-		if base, err = os.Getwd(); err != nil {
-			fmt.Fprintf(stderr, "run-vm: %v\n", err)
-			return 1
-		}
+	base, err := workdir.Base(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "run-vm: %v\n", err)
+		return 1
 	}
 	if c.Dir != "" {
 		// Like QEMU's own -pidfile, run-vm makes what it needs.
@@ -95,7 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			return 1
 		}
 	}
-	c, err := c.Resolve(base)
+	c, err = c.Resolve(base)
 	if err != nil {
 		fmt.Fprintf(stderr, "run-vm: %v\n", err)
 		return 1

@@ -31,6 +31,7 @@ import (
 	"syscall"
 
 	"bazwrt/tools/tftpd/tftp"
+	"bazwrt/tools/workdir"
 )
 
 func main() {
@@ -136,15 +137,9 @@ func rootDir(dir string, getenv func(string) string) (string, error) {
 
 // absDir is rootDir for any directory argument; what names it in errors.
 func absDir(dir string, getenv func(string) string, what string) (string, error) {
-	if !filepath.IsAbs(dir) {
-		base := getenv("BUILD_WORKING_DIRECTORY")
-		if base == "" {
-			var err error
-			if base, err = os.Getwd(); err != nil {
-				return "", err
-			}
-		}
-		dir = filepath.Join(base, dir)
+	dir, err := workdir.Abs(dir, getenv)
+	if err != nil {
+		return "", err
 	}
 	fi, err := os.Stat(dir)
 	if err != nil {

@@ -17,9 +17,17 @@ import (
 	"strconv"
 
 	"bazwrt/tools/uimage/legacy"
+	"bazwrt/tools/workdir"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	// Under bazel run, relative paths are where the user ran it.
+	if err := workdir.Chdir(os.Getenv); err != nil {
+		fmt.Fprintf(os.Stderr, "uimage: BUILD_WORKING_DIRECTORY: %v\n", err)
+		os.Exit(1)
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 type hexFlag struct {
 	v   uint32

@@ -4,11 +4,33 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/binary"
+	"flag"
+	"fmt"
 	"io"
 	"testing"
 
 	"github.com/ulikunitz/xz"
 )
+
+var xzEncoder = flag.String("xz-encoder", "", "the xz encoder the tests must use: liblzma or go (Bazel passes that of //tools:mksquashfs)")
+
+// The other tests cover whichever encoder the build has; under Bazel that
+// must be the one //tools:mksquashfs ships.
+func TestXZEncoder(t *testing.T) {
+	encoders := map[string]string{"liblzma": "squashfs.liblzmaCompressor", "go": "*squashfs.xzCompressor"}
+	got := fmt.Sprintf("%T", newXZCompressor(4096))
+	if *xzEncoder == "" {
+		t.Logf("xz encoder: %s (no -xz-encoder to check it against)", got)
+		return
+	}
+	want, ok := encoders[*xzEncoder]
+	if !ok {
+		t.Fatalf("-xz-encoder=%q: want liblzma or go", *xzEncoder)
+	}
+	if got != want {
+		t.Errorf("the xz encoder is %s, want %s (-xz-encoder=%s): build the test with the binary's gotags", got, want, *xzEncoder)
+	}
+}
 
 // lzma2Dict decodes an LZMA2 dictionary size property.
 func lzma2Dict(p byte) uint32 {
