@@ -6,6 +6,42 @@ load(":providers.bzl", "DeviceInfo", "KernelConfigInfo", "KernelInfo")
 
 _ACTION_ENV = {"PATH": "/bin:/usr/bin:/usr/local/bin"}
 
+# The versions of the host's Debian packages the kernel actions run
+# (toolchains/host_packages.bzl): the cross gcc of each CROSS_COMPILE, and
+# the host compiler and tools (make, flex, bison, bc, ...). They are inputs,
+# so a new compiler rebuilds the kernels it builds, and only those.
+_HOST_PACKAGE_ATTRS = {
+    "_cross_packages": attr.label_list(
+        default = [
+            "@host_packages//:cross-mips-linux-gnu.txt",
+            "@host_packages//:cross-mipsel-linux-gnu.txt",
+            "@host_packages//:cross-arm-linux-gnueabihf.txt",
+            "@host_packages//:cross-aarch64-linux-gnu.txt",
+        ],
+        allow_files = True,
+    ),
+    "_host_packages": attr.label_list(
+        default = ["@host_packages//:host_cc.txt", "@host_packages//:host_tools.txt"],
+        allow_files = True,
+    ),
+}
+
+def _cross_packages(ctx, cross_compile):
+    """Returns the package versions file of the cross gcc CROSS_COMPILE names, in a list."""
+    want = "cross-%s.txt" % cross_compile.rstrip("-")
+    for f in ctx.files._cross_packages:
+        if f.basename == want:
+            return [f]
+    fail("%s: no cross gcc %sgcc in toolchains/host_packages.bzl (known: %s)" % (
+        ctx.label,
+        cross_compile,
+        ", ".join([f.basename for f in ctx.files._cross_packages]),
+    ))
+
+def _host_packages(ctx, cross_compile):
+    """The package versions files of the cross gcc and the host tools."""
+    return _cross_packages(ctx, cross_compile) + ctx.files._host_packages
+
 def _kernel_config_impl(ctx):
     dev = ctx.attr.device[DeviceInfo]
     src = ctx.file.src
@@ -35,7 +71,7 @@ def _kernel_config_impl(ctx):
     ctx.actions.run(
         executable = ctx.executable._script,
         arguments = [args],
-        inputs = [src, ctx.file._unpack] + fragments + patches,
+        inputs = [src, ctx.file._unpack] + fragments + patches + _host_packages(ctx, dev.cross_compile),
         tools = [ctx.executable._checker],
         outputs = [out],
         env = env,
@@ -77,7 +113,7 @@ kernel_config = rule(
 (a later fragment overrides an earlier one), then `make olddefconfig`. The
 build fails when an option a fragment asked for does not have the requested
 value in the result, naming the option, both values and the fragment.""",
-    attrs = dict(_SRC_ATTRS, **{
+    attrs = dict(_SRC_ATTRS, **dict(_HOST_PACKAGE_ATTRS, **{
         "device": attr.label(mandatory = True, providers = [DeviceInfo], doc = "The device (device_info): ARCH and cross compiler."),
         "base": attr.string(default = "tinyconfig", doc = "The make target the config starts from (tinyconfig, or a *_defconfig)."),
         "fragments": attr.label_list(allow_files = [".config"], doc = "Config fragments, applied in this order."),
@@ -90,7 +126,7 @@ value in the result, naming the option, both values and the fragment.""",
         "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
         "_script": attr.label(default = ":kernel_config.sh", executable = True, cfg = "exec", allow_single_file = True),
         "_checker": attr.label(default = "//tools/kconfig-check", executable = True, cfg = "exec"),
-    }),
+    })),
 )
 
 def _out(ctx, name):
@@ -111,7 +147,7 @@ def _device_dtbs(ctx, cfg, dts):
     ctx.actions.run(
         executable = ctx.executable._dt_tools,
         arguments = [args],
-        inputs = [cfg.src, ctx.file._unpack] + cfg.patches,
+        inputs = [cfg.src, ctx.file._unpack] + cfg.patches + _host_packages(ctx, cfg.cross_compile),
         outputs = [tools],
         env = _ACTION_ENV,
         mnemonic = "KernelDtTools",
@@ -124,7 +160,8 @@ def _device_dtbs(ctx, cfg, dts):
         ctx.actions.run(
             executable = ctx.executable._dtb,
             arguments = [args],
-            inputs = [tools, src] + ctx.files.dts_srcs,
+            # Only the cross gcc's preprocessor runs here (dtc is built).
+            inputs = [tools, src] + ctx.files.dts_srcs + _cross_packages(ctx, cfg.cross_compile),
             outputs = [out],
             env = _ACTION_ENV,
             mnemonic = "KernelDtb",
@@ -163,7 +200,7 @@ def _kernel_build_impl(ctx):
     })
     ctx.actions.run(
         executable = ctx.executable._script,
-        inputs = [cfg.src, cfg.config, ctx.file._unpack] + cfg.patches,
+        inputs = [cfg.src, cfg.config, ctx.file._unpack] + cfg.patches + _host_packages(ctx, cfg.cross_compile),
         outputs = [vmlinux, system_map, symvers, builtin, release] + list(images.values()) + list(intree.values()),
         env = env,
         mnemonic = "KernelBuild",
@@ -202,7 +239,7 @@ kernel_build = rule(
     doc = """Builds vmlinux, the boot images and the DTBs from a kernel_config,
 deterministically, with Debian's gcc cross compiler. Default outputs: the
 first boot image (or vmlinux), vmlinux, the .config and the DTBs.""",
-    attrs = {
+    attrs = dict(_HOST_PACKAGE_ATTRS, **{
         "config": attr.label(mandatory = True, providers = [KernelConfigInfo], doc = "The kernel_config."),
         "images": attr.string_list(doc = "Boot images by make target under arch/$ARCH/boot (vmlinux.bin, zImage, Image); the first is KernelInfo.image."),
         "intree_dtbs": attr.string_list(doc = "DTBs of the kernel tree, as paths under arch/$ARCH/boot/dts (e.g. qca/ar9331_tl_mr3020.dtb)."),
@@ -212,7 +249,7 @@ first boot image (or vmlinux), vmlinux, the .config and the DTBs.""",
         "_unpack": _UNPACK,
         "_dt_tools": attr.label(default = ":dt_tools.sh", executable = True, cfg = "exec", allow_single_file = True),
         "_dtb": attr.label(default = ":dtb.sh", executable = True, cfg = "exec", allow_single_file = True),
-    },
+    }),
 )
 
 def _kernel_menuconfig_impl(ctx):

@@ -79,7 +79,8 @@ def _package_impl(ctx, bootstrap):
 
     ctx.actions.run(
         executable = ctx.executable._build_sh,
-        inputs = depset(inputs, transitive = [musl.files] if musl else []),
+        # musl.files has the gcc's files: the host packages it runs.
+        inputs = depset(inputs, transitive = [musl.files if musl else gcc.files]),
         outputs = [staging, manifest] + binaries.values(),
         env = env,
         mnemonic = "PkgBuild",
@@ -112,7 +113,8 @@ def _rootfs_fragment(ctx, gcc, staging):
     ctx.actions.run(
         executable = ctx.executable._rootfs,
         arguments = [args],
-        inputs = [staging],
+        # It runs the cross strip: the cross packages' versions are inputs.
+        inputs = depset([staging], transitive = [gcc.cross_files]),
         outputs = [tree, frag],
         mnemonic = "RootfsPkg",
         progress_message = "Selecting and stripping the files of %s for a root filesystem" % ctx.label,

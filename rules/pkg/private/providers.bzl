@@ -9,6 +9,8 @@ GccInfo = provider(
         "float_abi": "string: soft or hard; what checksec expects of every binary",
         "machine": "string: the ELF machine checksec expects: mips, arm or aarch64",
         "endian": "string: big or little",
+        "cross_files": "depset of Files: the versions of the cross gcc's Debian packages (@host_packages), an input of every action that runs one of its tools",
+        "files": "depset of Files: cross_files and the versions of the host's compiler and build tools, an input of every action that builds with the cross gcc (make, configure, kconfig)",
     },
 )
 
@@ -20,7 +22,7 @@ MuslToolchainInfo = provider(
         "libgcc": "File: the libgcc.a to link with (the soft-float one on soft-float targets)",
         "cflags": "list of strings: hardening and determinism flags for every compile",
         "ldflags": "list of strings: hardening flags for every link",
-        "files": "depset of Files: everything an action that compiles needs as inputs",
+        "files": "depset of Files: everything an action that compiles needs as inputs (sysroot, libgcc and the gcc's files)",
     },
 )
 

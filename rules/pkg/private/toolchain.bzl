@@ -10,6 +10,8 @@ def _cross_gcc_impl(ctx):
         float_abi = ctx.attr.float_abi,
         machine = ctx.attr.machine,
         endian = ctx.attr.endian,
+        cross_files = depset(ctx.files.packages),
+        files = depset(ctx.files.packages + ctx.files.host_packages),
     )
     return [gcc, platform_common.ToolchainInfo(gcc = gcc)]
 
@@ -23,6 +25,16 @@ cross_gcc = rule(
         "float_abi": attr.string(mandatory = True, values = ["soft", "hard"]),
         "machine": attr.string(mandatory = True, values = ["mips", "arm", "aarch64"]),
         "endian": attr.string(mandatory = True, values = ["big", "little"]),
+        "packages": attr.label_list(
+            mandatory = True,
+            allow_files = True,
+            doc = "The versions of the cross gcc's Debian packages (@host_packages//:cross-<triple>.txt): actions that run its tools take them as inputs, so a new version rebuilds what it built.",
+        ),
+        "host_packages": attr.label_list(
+            allow_files = True,
+            default = ["@host_packages//:host_cc.txt", "@host_packages//:host_tools.txt"],
+            doc = "The versions of the host compiler and build tools that builds with this gcc run (make, kconfig's gcc, flex, bison, ...).",
+        ),
     },
 )
 
@@ -39,6 +51,7 @@ def _soft_libgcc_impl(ctx):
             ctx.executable._checksec.path,
             out.path,
         ],
+        inputs = depset([ctx.file._gcc_source_package], transitive = [gcc.files]),
         tools = [ctx.executable._checksec],
         outputs = [out],
         mnemonic = "SoftLibgcc",
@@ -60,6 +73,11 @@ is hard-float: soft-float code links against it and computes wrong results.""",
         "gcc_source_sha256": attr.string(
             default = "50c63ff82919323c25fbbb4a9eae259edc974118a0fb30c905190cb782ec11c2",
             doc = "Its sha256 (gcc-12-source 12.2.0-14+deb12u1): the build fails on any other.",
+        ),
+        "_gcc_source_package": attr.label(
+            default = "@host_packages//:gcc_source.txt",
+            allow_single_file = True,
+            doc = "The version of gcc-12-source, an input: a new one rebuilds libgcc.",
         ),
         "_script": attr.label(default = "//rules/pkg/private:soft_libgcc.sh", executable = True, cfg = "exec", allow_single_file = True),
         "_checksec": attr.label(default = "//tools/checksec", executable = True, cfg = "exec"),
@@ -93,7 +111,7 @@ def _musl_toolchain_impl(ctx):
         libgcc = libgcc,
         cflags = HARDENING_CFLAGS + ctx.attr.cflags,
         ldflags = HARDENING_LDFLAGS + ctx.attr.ldflags,
-        files = depset([sysroot] + ([libgcc] if libgcc else [])),
+        files = depset([sysroot] + ([libgcc] if libgcc else []), transitive = [gcc.files]),
     )
     return [musl, platform_common.ToolchainInfo(musl = musl)]
 
