@@ -48,7 +48,7 @@ type EchoServer struct {
 	closed bool
 }
 
-// ServeEcho starts an echo server on port of the host's IPv4 addresses.
+// ServeEcho starts an echo server on port of the host's addresses.
 // On each connection it writes one line, "remote=IP:PORT\n" with the
 // client's address, then echoes what it reads until the client closes its
 // side. The server stops with the host, or with Close.

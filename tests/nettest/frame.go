@@ -113,3 +113,69 @@ func parseUDPv4(frame []byte) (udpDatagram, bool) {
 		Payload: u.Payload(),
 	}, true
 }
+
+// A SYN is a TCP segment with SYN set that a host received: what a test
+// needs to see the MSS a router clamped.
+type SYN struct {
+	Src, Dst netip.AddrPort
+	ACK      bool // a SYN-ACK
+	MSS      int  // the MSS option's value; 0 without one
+}
+
+// parseSYN returns the SYN an Ethernet frame carries (IPv4 or IPv6, no
+// extension headers), if it carries one.
+func parseSYN(frame []byte) (SYN, bool) {
+	if len(frame) < header.EthernetMinimumSize {
+		return SYN{}, false
+	}
+	eth := header.Ethernet(frame)
+	var src, dst netip.Addr
+	var seg []byte
+	switch eth.Type() {
+	case header.IPv4ProtocolNumber:
+		ip := header.IPv4(frame[header.EthernetMinimumSize:])
+		if !ip.IsValid(len(ip)) || ip.Protocol() != uint8(header.TCPProtocolNumber) || ip.FragmentOffset() != 0 {
+			return SYN{}, false
+		}
+		src, dst = netip.AddrFrom4(ip.SourceAddress().As4()), netip.AddrFrom4(ip.DestinationAddress().As4())
+		seg = ip[ip.HeaderLength():ip.TotalLength()]
+	case header.IPv6ProtocolNumber:
+		ip := header.IPv6(frame[header.EthernetMinimumSize:])
+		if !ip.IsValid(len(ip)) || ip.TransportProtocol() != header.TCPProtocolNumber {
+			return SYN{}, false
+		}
+		src, dst = netip.AddrFrom16(ip.SourceAddress().As16()), netip.AddrFrom16(ip.DestinationAddress().As16())
+		seg = ip.Payload()
+	default:
+		return SYN{}, false
+	}
+	if len(seg) < header.TCPMinimumSize {
+		return SYN{}, false
+	}
+	tcp := header.TCP(seg)
+	if tcp.Flags()&header.TCPFlagSyn == 0 || int(tcp.DataOffset()) > len(seg) {
+		return SYN{}, false
+	}
+	s := SYN{
+		Src: netip.AddrPortFrom(src, tcp.SourcePort()),
+		Dst: netip.AddrPortFrom(dst, tcp.DestinationPort()),
+		ACK: tcp.Flags()&header.TCPFlagAck != 0,
+	}
+	opts := seg[header.TCPMinimumSize:tcp.DataOffset()]
+	for len(opts) > 0 {
+		switch kind := opts[0]; {
+		case kind == 0: // end of options
+			return s, true
+		case kind == 1: // no-op
+			opts = opts[1:]
+		case len(opts) < 2 || int(opts[1]) < 2 || int(opts[1]) > len(opts):
+			return s, true
+		case kind == 2 && opts[1] == 4:
+			s.MSS = int(opts[2])<<8 | int(opts[3])
+			opts = opts[4:]
+		default:
+			opts = opts[opts[1]:]
+		}
+	}
+	return s, true
+}

@@ -13,6 +13,7 @@
 package nettest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,6 +50,9 @@ type Config struct {
 	Name string
 	// Logf, if set, gets a line for each DHCP and DNS event (t.Logf).
 	Logf func(format string, args ...any)
+	// SLAAC makes the host take IPv6 addresses and its default router
+	// from router advertisements (RFC 4862), as a LAN host does.
+	SLAAC bool
 }
 
 // Host is a network stack with one NIC on a network. Its methods may be
@@ -63,6 +67,9 @@ type Host struct {
 
 	mu       sync.Mutex
 	addrs    []netip.Prefix
+	syns     []SYN          // received, the first maxSYNs
+	onLink   []netip.Prefix // from router advertisements (SLAAC)
+	raRouter netip.Addr     // likewise
 	gateway4 netip.Addr
 	gateway6 netip.Addr
 	dns      netip.Addr
@@ -96,10 +103,19 @@ func New(cfg Config) (*Host, error) {
 		conn.Close()
 		return nil, fmt.Errorf("nettest: host %s: %w", name, err)
 	}
+	v6opts := ipv6.Options{AutoGenLinkLocal: true}
+	if cfg.SLAAC {
+		v6opts.NDPConfigs = ipv6.DefaultNDPConfigurations()
+		v6opts.NDPConfigs.HandleRAs = ipv6.HandlingRAsEnabledWhenForwardingDisabled
+		v6opts.NDPConfigs.DiscoverDefaultRouters = true
+		v6opts.NDPConfigs.DiscoverOnLinkPrefixes = true
+		v6opts.NDPConfigs.AutoGenGlobalAddresses = true
+		v6opts.NDPDisp = ndpDispatcher{h}
+	}
 	h.stack = stack.New(stack.Options{
 		NetworkProtocols: []stack.NetworkProtocolFactory{
 			ipv4.NewProtocol,
-			ipv6.NewProtocolWithOptions(ipv6.Options{AutoGenLinkLocal: true}),
+			ipv6.NewProtocolWithOptions(v6opts),
 			arp.NewProtocol,
 		},
 		TransportProtocols: []stack.TransportProtocolFactory{
@@ -188,6 +204,32 @@ func (h *Host) Addrs() []netip.Prefix {
 	return slices.Clone(h.addrs)
 }
 
+// maxSYNs bounds what a host keeps of the SYNs it receives.
+const maxSYNs = 1000
+
+// SYNs returns the TCP SYNs (and SYN-ACKs) the host has received, in order.
+func (h *Host) SYNs() []SYN {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.syns)
+}
+
+// GlobalIPv6 returns the host's IPv6 addresses outside fe80::/10: those
+// given and those it made from router advertisements (SLAAC).
+func (h *Host) GlobalIPv6() []netip.Addr {
+	var out []netip.Addr
+	for _, pa := range h.stack.AllAddresses()[nicID] {
+		if pa.Protocol != ipv6.ProtocolNumber {
+			continue
+		}
+		a, ok := netip.AddrFromSlice(pa.AddressWithPrefix.Address.AsSlice())
+		if ok && !a.IsLinkLocalUnicast() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // hasAddr reports whether a is one of the host's addresses.
 func (h *Host) hasAddr(a netip.Addr) bool {
 	h.mu.Lock()
@@ -231,7 +273,7 @@ func (h *Host) DNS() netip.Addr {
 // addresses, longest prefix first, as gVisor takes the first that
 // matches; IPv6 link-local; the default routes.
 func (h *Host) setRoutesLocked() {
-	subnets := slices.Clone(h.addrs)
+	subnets := append(slices.Clone(h.addrs), h.onLink...)
 	slices.SortStableFunc(subnets, func(a, b netip.Prefix) int { return b.Bits() - a.Bits() })
 	var routes []tcpip.Route
 	for _, p := range subnets {
@@ -241,8 +283,8 @@ func (h *Host) setRoutesLocked() {
 	if h.gateway4.IsValid() {
 		routes = append(routes, tcpip.Route{Destination: header.IPv4EmptySubnet, Gateway: tcpipAddr(h.gateway4), NIC: nicID})
 	}
-	if h.gateway6.IsValid() {
-		routes = append(routes, tcpip.Route{Destination: header.IPv6EmptySubnet, Gateway: tcpipAddr(h.gateway6), NIC: nicID})
+	if gw := cmp.Or(h.gateway6, h.raRouter); gw.IsValid() {
+		routes = append(routes, tcpip.Route{Destination: header.IPv6EmptySubnet, Gateway: tcpipAddr(gw), NIC: nicID})
 	}
 	h.stack.SetRouteTable(routes)
 }
@@ -259,9 +301,11 @@ func (h *Host) DialTCP(ctx context.Context, addr netip.AddrPort) (net.Conn, erro
 	return c, nil
 }
 
-// ListenTCP listens on port of the host's IPv4 addresses.
+// ListenTCP listens on port of all the host's addresses, IPv4 and IPv6
+// (an IPv6 socket that is not v6-only: IPv4 peers appear as
+// ::ffff:a.b.c.d, which Unmap turns back).
 func (h *Host) ListenTCP(port uint16) (net.Listener, error) {
-	l, err := gonet.ListenTCP(h.stack, tcpip.FullAddress{NIC: nicID, Port: port}, ipv4.ProtocolNumber)
+	l, err := gonet.ListenTCP(h.stack, tcpip.FullAddress{NIC: nicID, Port: port}, ipv6.ProtocolNumber)
 	if err != nil {
 		return nil, fmt.Errorf("nettest: host %s: %w", h.name, err)
 	}
@@ -352,6 +396,14 @@ func (h *Host) handleUDP(port uint16, f func(udpDatagram)) (stop func(), err err
 // intercept is the link endpoint's filter: it passes the datagrams
 // handleUDP asked for to their handlers.
 func (h *Host) intercept(frame []byte) bool {
+	if syn, ok := parseSYN(frame); ok {
+		h.mu.Lock()
+		if len(h.syns) < maxSYNs {
+			h.syns = append(h.syns, syn)
+		}
+		h.mu.Unlock()
+		return false // the stack answers it
+	}
 	d, ok := parseUDPv4(frame)
 	if !ok {
 		return false

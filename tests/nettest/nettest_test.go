@@ -540,6 +540,37 @@ func TestEcho(t *testing.T) {
 	if want[0].Addr() != addr("10.5.0.2") {
 		t.Errorf("client connected from %v, want its address 10.5.0.2", want[0])
 	}
+	// Each side saw the other's SYN, with gVisor's MSS for a 1500-byte MTU.
+	syns := func(h *Host, ack bool) (n int) {
+		for _, s := range h.SYNs() {
+			if s.ACK == ack && s.MSS == 1460 {
+				n++
+			}
+		}
+		return n
+	}
+	if n, m := syns(server, false), syns(client, true); n != 2 || m != 2 {
+		t.Errorf("the server saw %d SYNs with MSS 1460 and the client %d SYN-ACKs, want 2 each (server %v, client %v)", n, m, server.SYNs(), client.SYNs())
+	}
+
+	// IPv6 too, on the same port.
+	for _, h := range []struct {
+		h *Host
+		a string
+	}{{server, "2001:db8:5::1/64"}, {client, "2001:db8:5::2/64"}} {
+		if err := h.h.AddAddress(prefix(h.a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c6, err := client.DialTCP(ctx, netip.MustParseAddrPort("[2001:db8:5::1]:7"))
+	if err != nil {
+		t.Fatalf("IPv6: %v", err)
+	}
+	c6.SetDeadline(time.Now().Add(5 * time.Second))
+	if got, err := ReadGreeting(bufio.NewReader(c6)); err != nil || got.Addr() != addr("2001:db8:5::2") {
+		t.Errorf("IPv6 client seen from %v (%v), want 2001:db8:5::2", got, err)
+	}
+	c6.Close()
 
 	// Closing the server closes its connections.
 	c, err := client.DialTCP(ctx, netip.MustParseAddrPort("10.5.0.1:7"))

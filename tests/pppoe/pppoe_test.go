@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -47,8 +48,16 @@ var (
 	webName     = "www.example.test"
 	echoPort    = uint16(7)
 	routerLAN   = netip.MustParseAddr("192.168.8.1")
-	dhcpFirst   = netip.MustParseAddr("192.0.2.100")
-	dhcpLast    = netip.MustParseAddr("192.0.2.150")
+	// IPv6 (devices/qemu-isp/isp.bzl): the internet, and the pools the
+	// ISP's DHCPv6 server delegates prefixes (/56) and leases WAN
+	// addresses from.
+	world6    = netip.MustParsePrefix("2001:db8:ff::/64")
+	ispWorld6 = netip.MustParseAddr("2001:db8:ff::1")
+	web6      = netip.MustParseAddr("2001:db8:ff::80")
+	delegated = netip.MustParsePrefix("2001:db8:1000::/40")
+	wan6Pool  = netip.MustParsePrefix("2001:db8:ffff::/64")
+	dhcpFirst = netip.MustParseAddr("192.0.2.100")
+	dhcpLast  = netip.MustParseAddr("192.0.2.150")
 )
 
 var mustMAC = nettest.MustMAC
@@ -108,8 +117,13 @@ func boot(t *testing.T, routerRootfs string) *testbed {
 			t.Fatal(err)
 		}
 	}
-	if err := b.internet.SetGateway(ispWorld); err != nil {
+	if err := b.internet.AddAddress(netip.PrefixFrom(web6, world6.Bits())); err != nil {
 		t.Fatal(err)
+	}
+	for _, gw := range []netip.Addr{ispWorld, ispWorld6} {
+		if err := b.internet.SetGateway(gw); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if b.dns, err = b.internet.ServeDNS(map[string][]netip.Addr{webName: {webAddr}}); err != nil {
 		t.Fatal(err)
@@ -166,10 +180,11 @@ func (b *testbed) waitAddress(svc string, timeout time.Duration) netip.Addr {
 	}
 }
 
-// lanHost attaches a host to the router's LAN and gets its lease.
+// lanHost attaches a host to the router's LAN and gets its lease; it
+// takes IPv6 addresses from the router's advertisements (SLAAC).
 func (b *testbed) lanHost(name string, mac net.HardwareAddr) *nettest.Host {
 	b.t.Helper()
-	h, err := nettest.New(nettest.Config{Port: b.port + vm.LANPort, MAC: mac, Name: name, Logf: b.t.Logf})
+	h, err := nettest.New(nettest.Config{Port: b.port + vm.LANPort, MAC: mac, Name: name, Logf: b.t.Logf, SLAAC: true})
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -186,7 +201,12 @@ func (b *testbed) lanHost(name string, mac net.HardwareAddr) *nettest.Host {
 // echoFrom opens a TCP connection from h to the internet's echo server and
 // returns the source address the server saw.
 func echoFrom(ctx context.Context, h *nettest.Host) (netip.Addr, error) {
-	conn, err := h.DialTCP(ctx, netip.AddrPortFrom(webAddr, echoPort))
+	return echoAt(ctx, h, webAddr)
+}
+
+// echoAt is echoFrom to the echo server at addr.
+func echoAt(ctx context.Context, h *nettest.Host, addr netip.Addr) (netip.Addr, error) {
+	conn, err := h.DialTCP(ctx, netip.AddrPortFrom(addr, echoPort))
 	if err != nil {
 		return netip.Addr{}, err
 	}
@@ -204,6 +224,33 @@ func echoFrom(ctx context.Context, h *nettest.Host) (netip.Addr, error) {
 		return netip.Addr{}, fmt.Errorf("echo: %q, %v", echo, err)
 	}
 	return remote.Addr(), nil
+}
+
+// checkMSS checks the MSS options of the last connection from lan to
+// server: the SYN the server got and the SYN-ACK lan got, each at most
+// max (clamped by the router), where lan offered more.
+func checkMSS(t *testing.T, internet, lan *nettest.Host, server netip.AddrPort, max int) {
+	t.Helper()
+	var syn, synack *nettest.SYN
+	for _, s := range internet.SYNs() {
+		if !s.ACK && s.Dst == server {
+			syn = &s
+		}
+	}
+	for _, s := range lan.SYNs() {
+		if s.ACK && s.Src == server {
+			synack = &s
+		}
+	}
+	if syn == nil || synack == nil {
+		t.Fatalf("no SYN to %v at the internet host (%v) or no SYN-ACK from it at the LAN host (%v)", server, internet.SYNs(), lan.SYNs())
+	}
+	if syn.MSS == 0 || syn.MSS > max {
+		t.Errorf("the internet host got a SYN with MSS %d, want at most %d (clamped by the router)", syn.MSS, max)
+	}
+	if synack.MSS == 0 || synack.MSS > max {
+		t.Errorf("the LAN host got a SYN-ACK with MSS %d, want at most %d (clamped by the router)", synack.MSS, max)
+	}
 }
 
 func inRange(a, first, last netip.Addr) bool { return !a.Less(first) && !last.Less(a) }
@@ -263,6 +310,11 @@ func TestSession(t *testing.T) {
 	if src != addr {
 		t.Errorf("the internet host saw the LAN host's connection from %v, want the router's PPPoE address %v (NAT)", src, addr)
 	}
+	// MSS clamping: the LAN host (MTU 1500) offers 1460, which a segment
+	// over PPPoE (MTU 1492) cannot carry; the router lowers it to what
+	// ppp0's MTU allows, 1452 (1492 less 40 bytes of IPv4 and TCP
+	// headers), both ways.
+	checkMSS(t, b.internet, lan, netip.AddrPortFrom(webAddr, echoPort), 1452)
 
 	// The ISP ends the session (pppd sends LCP terminate and PADT).
 	b.isp.Must("killall pppd")
@@ -296,6 +348,140 @@ func TestSession(t *testing.T) {
 	t.Logf("session dropped to the LAN host's traffic flowing again: %.1f s", time.Since(dropped).Seconds())
 	if out := b.router.Must("cat /run/log/wan/current"); !strings.Contains(out, "the modem hung up") && !strings.Contains(out, "ended") {
 		t.Errorf("the pppoe service's log does not say why the session ended:\n%s", out)
+	}
+}
+
+// TestIPv6: over the PPPoE session, IPv6CP gives the link its link-local
+// addresses; the router's DHCPv6 client (WIDE-DHCPv6's dhcp6c) gets a /56
+// delegated by the ISP and an address for its WAN, numbers the LAN with
+// the prefix's first /64 and advertises it; a LAN host takes an address
+// by SLAAC and reaches the internet over IPv6, seen at its own address
+// (no NAT); the internet cannot open a connection to it (the firewall);
+// the client renews with the ISP; released, the ISP's route goes.
+func TestIPv6(t *testing.T) {
+	b := boot(t, *rootfs)
+	b.waitSession(120 * time.Second)
+	start := time.Now()
+	var prefixes string
+	for {
+		out, _ := b.router.Run("cat /run/services/outputs/wan6/prefixes 2>/dev/null")
+		if prefixes = strings.TrimSpace(out); prefixes != "" {
+			break
+		}
+		if time.Since(start) > 90*time.Second {
+			r, _ := b.router.Run("ip -6 addr; ip -6 route; rc status wan6; ls -la /var /var/lib; head -n 80 /run/log/wan6/current")
+			i, _ := b.isp.Run("ip -6 route; tail -30 /run/log/dhcp6/current")
+			t.Fatalf("no delegated prefix on the LAN after 90 s\nrouter:\n%s\nISP:\n%s", r, i)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Logf("PPPoE session up to the LAN numbered from the delegated prefix: %.1f s", time.Since(start).Seconds())
+
+	// The LAN's /64: the first of the first /56 of the ISP's pool.
+	lan64, err := netip.ParsePrefix(prefixes)
+	if err != nil || lan64.Bits() != 64 || !delegated.Contains(lan64.Addr()) {
+		t.Fatalf("the LAN's prefixes %q: want one address/64 in the ISP's pool %v (%v)", prefixes, delegated, err)
+	}
+	lanNet := lan64.Masked()
+	if want := netip.MustParsePrefix("2001:db8:1000::/64"); lanNet != want {
+		t.Errorf("the LAN's /64 is %v, want %v (sla-id 0 of the pool's first /56)", lanNet, want)
+	}
+	wanAddr := strings.TrimSpace(b.router.Must("cat /run/services/outputs/wan6/address"))
+	if p, err := netip.ParsePrefix(wanAddr); err != nil || !wan6Pool.Contains(p.Addr()) {
+		t.Errorf("the WAN's IPv6 address %q: want one of the ISP's %v", wanAddr, wan6Pool)
+	}
+	if out := b.router.Must("ip -6 route show default"); !regexp.MustCompile(`(?m)^default dev ppp0\b`).MatchString(out) {
+		t.Errorf("IPv6 default route, want through ppp0:\n%s", out)
+	}
+	// The ISP routes the /56 to the subscriber's link-local address on
+	// the session.
+	if out := b.isp.Must("ip -6 route show 2001:db8:1000::/56"); !regexp.MustCompile(`via fe80::\S+ dev ppp\d+`).MatchString(out) {
+		t.Errorf("the ISP's route of the delegated prefix, want via the router's link-local on ppp*:\n%s", out)
+	}
+	b.router.WaitBooted(60 * time.Second)
+
+	lan := b.lanHost("lan", mustMAC("52:54:00:12:34:21"))
+	var lanAddr netip.Addr
+	for deadline := time.Now().Add(60 * time.Second); !lanAddr.IsValid(); {
+		for _, a := range lan.GlobalIPv6() {
+			if lanNet.Contains(a) {
+				lanAddr = a
+			}
+		}
+		if !lanAddr.IsValid() && time.Now().After(deadline) {
+			out, _ := b.router.Run("ip -6 addr show dev br-lan; tail -20 /run/log/dnsmasq/current")
+			t.Fatalf("the LAN host has no address in %v by SLAAC after 60 s (has %v)\n%s", lanNet, lan.GlobalIPv6(), out)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Logf("LAN host's SLAAC address: %v", lanAddr)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	src, err := echoAt(ctx, lan, web6)
+	if err != nil {
+		out, _ := b.router.Run("ip -6 route; firewall zones")
+		t.Fatalf("LAN host to the internet over IPv6: %v\n%s", err, out)
+	}
+	// gVisor makes two addresses from the prefix (EUI-64 and a temporary
+	// one, RFC 8981) and may use either.
+	if !slices.Contains(lan.GlobalIPv6(), src) || !lanNet.Contains(src) {
+		t.Errorf("the internet host saw the LAN host's IPv6 connection from %v, want one of its own addresses %v (no NAT for IPv6)", src, lan.GlobalIPv6())
+	}
+	// 1492 less 60 bytes of IPv6 and TCP headers.
+	checkMSS(t, b.internet, lan, netip.AddrPortFrom(web6, echoPort), 1432)
+
+	// Inbound: the internet cannot connect to the LAN host.
+	l, err := lan.ListenTCP(8080)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan netip.AddrPort, 1)
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			accepted <- c.RemoteAddr().(*net.TCPAddr).AddrPort()
+			c.Close()
+		}
+	}()
+	dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer dcancel()
+	if c, err := b.internet.DialTCP(dctx, netip.AddrPortFrom(lanAddr, 8080)); err == nil {
+		c.Close()
+		t.Errorf("the internet opened a connection to the LAN host [%v]:8080 through the firewall", lanAddr)
+	}
+	select {
+	case p := <-accepted:
+		t.Errorf("the LAN host accepted a connection from the internet (%v)", p)
+	default:
+	}
+
+	// Renewal at T1 (the ISP's preferred lifetime is 40 s: T1 = 20 s).
+	renew := regexp.MustCompile(`(?m)RENEW from fe80::\S+ on ppp\d+`)
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if out := b.isp.Must("cat /run/log/dhcp6/current"); renew.MatchString(out) {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no RENEW from the router within 60 s:\n%s", out)
+		}
+		time.Sleep(time.Second)
+	}
+	if out := b.router.Must("cat /run/services/outputs/wan6/prefixes"); strings.TrimSpace(out) != prefixes {
+		t.Errorf("after renewing, the LAN's prefixes are %q, want %q still", out, prefixes)
+	}
+
+	// Stopped, the client releases: the ISP withdraws the route.
+	b.router.Must("rc change -d wan6")
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		out := b.isp.Must("ip -6 route show 2001:db8:1000::/56")
+		if strings.TrimSpace(out) == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			log, _ := b.isp.Run("tail -20 /run/log/dhcp6/current")
+			t.Fatalf("the ISP still routes the delegated prefix 30 s after the router stopped its client:\n%s\n%s", out, log)
+		}
+		time.Sleep(time.Second)
 	}
 }
 

@@ -2,7 +2,7 @@
 # Checks that the userland builds reproducibly: builds it twice for a
 # platform, with two fresh output bases and no disk cache, and compares
 # every installed file. Too slow for CI (two cold builds of musl, busybox,
-# dropbear, dnsmasq, ppp and rp-pppoe); run it by hand:
+# dropbear, dnsmasq, ppp, rp-pppoe and wide-dhcpv6); run it by hand:
 #
 #   tests/userland/repro.sh [PLATFORM]     # default mips_24kc
 #
@@ -11,7 +11,7 @@ set -euo pipefail
 platform=${1:-mips_24kc}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bazwrt-repro.XXXXXX")
-targets=(//userland/musl //userland/busybox //userland/dropbear //userland/dnsmasq //userland/ppp //userland/rp-pppoe)
+targets=(//userland/musl //userland/busybox //userland/dropbear //userland/dnsmasq //userland/ppp //userland/rp-pppoe //userland/wide-dhcpv6)
 
 build() {
   local base=$tmp/base$1

@@ -95,12 +95,19 @@ def _bridge_impl(ctx):
     b = shell_quote(ctx.attr.interface)
     q = [shell_quote(m) for m in members]
     up = ["ip link add name %s type bridge" % b]
+
+    # A port has no IPv6 of its own: with it, its link-local address (the
+    # same MAC) would make the bridge's fail duplicate address detection,
+    # and router advertisements sent from the bridge would go unheard.
+    up += ["{ [ ! -d /proc/sys/net/ipv6/conf/%s ] || echo 1 >/proc/sys/net/ipv6/conf/%s/disable_ipv6; }" % (m, m) for m in q]
     up += ["ip link set %s master %s" % (m, b) for m in q]
     up += ["ip link set %s up" % x for x in q + [b]]
     up.append(publish_ifname(ctx.attr.interface))
+    down = ["ip link del %s" % b]
+    down += ["{ [ ! -d /proc/sys/net/ipv6/conf/%s ] || echo 0 >/proc/sys/net/ipv6/conf/%s/disable_ipv6; }" % (m, m) for m in q]
     return write_service(ctx, "oneshot", {
         "up": " && ".join(up) + "\n",
-        "down": "ip link del %s\n" % b,
+        "down": "; ".join(down) + "\n",
     }, ctx.attr.deps, interface = {"ifname": ctx.attr.interface})
 
 bridge = rule(

@@ -54,7 +54,11 @@ What the configuration says:
   `dhcp-range=::,constructor:IFNAME,ra-stateless,ra-names`: router
   advertisements of the interface's IPv6 /64 prefix (SLAAC) and stateless
   DHCPv6 (DNS server, domain); `dhcpv6_range` ("::1000-::1fff", suffixes on
-  that prefix) adds stateful DHCPv6 addresses.
+  that prefix) adds stateful DHCPv6 addresses. With `delegated_prefix`,
+  the interface's /64 comes at run time (a dhcp6_client numbers it from
+  the prefix the ISP delegates), and dnsmasq advertises whatever /64 the
+  interface has, following it when it changes; no static IPv6 address is
+  needed then.
 - Leases: /run/dnsmasq/SERVICE.leases. /run is a tmpfs: the leases are
   lost at reboot (until the device has persistent storage); dnsmasq opens
   the file as root before it drops to nobody.
@@ -324,12 +328,16 @@ def _ipv6(ctx, iface):
     # Link-local addresses (fe80::/10) are no prefix to advertise.
     half = _pow2(64)
     usable = [(n, length) for n, length in [_split_v6(a) for a in iface.v6] if n // _pow2(118) != 1018]
-    if ctx.attr.router_advertisements:
+    if ctx.attr.router_advertisements and not ctx.attr.delegated_prefix:
         if not usable:
             _fail("router_advertisements", "%s has no static IPv6 address (addresses: %s): want one with a /64 prefix to advertise, or router_advertisements = False" % (iface.label, iface.addresses))
         if not [1 for _, length in usable if length == 64]:
             _fail("router_advertisements", "%s's IPv6 addresses %s: want one with a /64 prefix (SLAAC needs a /64)" % (iface.label, iface.v6))
     r = ctx.attr.dhcpv6_range
+    if ctx.attr.delegated_prefix and not ctx.attr.router_advertisements:
+        _fail("delegated_prefix", "needs router_advertisements = True: the delegated prefix is what the router advertises")
+    if r and ctx.attr.delegated_prefix:
+        _fail("dhcpv6_range", "%r with delegated_prefix: stateful DHCPv6 on a prefix known only at run time is not supported: want SLAAC (no dhcpv6_range)" % r)
     if r:
         if not ctx.attr.router_advertisements:
             _fail("dhcpv6_range", "%r needs router_advertisements = True: clients ask for DHCPv6 addresses when the router advertisement tells them to" % r)
@@ -433,6 +441,7 @@ _dnsmasq_config = rule(
         "upstreams": attr.string_list(),
         "upstream_service": attr.label(providers = [ServiceInfo]),
         "router_advertisements": attr.bool(),
+        "delegated_prefix": attr.bool(doc = "The interface's /64 is delegated at run time: no static IPv6 address needed."),
         "dhcpv6_range": attr.string(),
     },
 )
@@ -479,6 +488,7 @@ def dnsmasq(
         upstreams = [],
         upstream_service = None,
         router_advertisements = False,
+        delegated_prefix = False,
         dhcpv6_range = "",
         service_name = "",
         **kwargs):
@@ -497,7 +507,10 @@ def dnsmasq(
       upstream_service: a service with InterfaceInfo whose outputs publish
         resolv.conf at run time (e.g. the WAN's dhcp_client).
       router_advertisements: RA (SLAAC) and stateless DHCPv6 on the
-        interface's IPv6 /64 prefix, which it must have.
+        interface's IPv6 /64 prefix, which it must have (a static one,
+        unless delegated_prefix).
+      delegated_prefix: the interface's /64 comes at run time, from a
+        delegated prefix (dhcp6_client): advertise whatever it gets.
       dhcpv6_range: stateful DHCPv6 addresses "::START-::END" on that prefix.
       service_name: the name on the device, if not `name`.
       **kwargs: the service's other attributes (deps, after, packages,
@@ -516,6 +529,7 @@ def dnsmasq(
         upstreams = upstreams,
         upstream_service = upstream_service,
         router_advertisements = router_advertisements,
+        delegated_prefix = delegated_prefix,
         dhcpv6_range = dhcpv6_range,
         **common
     )

@@ -121,6 +121,8 @@ def _ruleset_impl(ctx):
             forward.append({"from": src, "to": dst})
     for zone in ctx.attr.masquerade:
         _zone("masquerade", zone, zones)
+    for zone in ctx.attr.clamp_mss:
+        _zone("clamp_mss", zone, zones)
 
     forwards = []
     for v in ctx.attr.port_forwards:
@@ -169,6 +171,7 @@ def _ruleset_impl(ctx):
         "inbound_all": ctx.attr.inbound_all,
         "forward": forward,
         "masquerade": ctx.attr.masquerade,
+        "clamp_mss": ctx.attr.clamp_mss,
         "port_forwards": forwards,
         "rpfilter": ctx.attr.rpfilter,
         "icmp_rate": rate,
@@ -203,6 +206,7 @@ _firewall_ruleset = rule(
         "inbound_all": attr.string_list(),
         "forward": attr.string_list_dict(),
         "masquerade": attr.string_list(),
+        "clamp_mss": attr.string_list(),
         "port_forwards": attr.string_list(),
         "rpfilter": attr.bool(default = True),
         "icmp_rate": attr.string(default = "10/second"),
@@ -241,6 +245,7 @@ def firewall(
         inbound_all = [],
         forward = {},
         masquerade = [],
+        clamp_mss = [],
         port_forwards = [],
         rpfilter = True,
         icmp_rate = "10/second",
@@ -262,6 +267,8 @@ def firewall(
       inbound_all: zones from which everything reaches the router.
       forward: {from zone: [to zones]}: the zone pairs forwarded (lan -> wan).
       masquerade: zones whose outgoing IPv4 is masqueraded (NAT).
+      clamp_mss: zones whose forwarded TCP connections have their MSS
+        clamped to the route's MTU (a PPPoE WAN: 1492 bytes).
       port_forwards: ["ZONE PROTO/PORT ADDRESS:PORT"]: connections to the
         router's PORT arriving in ZONE go to ADDRESS:PORT, which must be in a
         zone's subnet.
@@ -287,6 +294,7 @@ def firewall(
         inbound_all = inbound_all,
         forward = forward,
         masquerade = masquerade,
+        clamp_mss = clamp_mss,
         port_forwards = port_forwards,
         rpfilter = rpfilter,
         icmp_rate = icmp_rate,

@@ -28,7 +28,11 @@ IPCP is up, pppd's ip-up (/etc/ppp/ip-up, userland/ppp) points the default
 route at the link, writes the peer's DNS servers to /run/resolv.conf and
 publishes in the service's outputs: address (LOCAL/32), peer, dns (one a
 line) and resolv.conf (dnsmasq's upstreams); ip-down removes them. The
-service is ready when the address is published.
+service is ready when the address is published. With `ipv6`, IPv6CP gives
+the link its link-local addresses, and ipv6-up points the IPv6 default
+route at the link and publishes link6 (the local link-local address);
+global addresses and the LAN's prefix come from DHCPv6 on the link (the
+`dhcp6_client` service of //userland/wide-dhcpv6).
 
 pppd runs without `persist`: when the link drops (LCP echoes unanswered
 `lcp_echo_failure` times at `lcp_echo_interval` seconds, or the ISP's PADT)
@@ -152,7 +156,14 @@ def _options_impl(ctx):
         # ip-up's sixth argument: where to publish the link's addresses.
         "ipparam %s/%s" % (_OUTPUTS_DIR, svc),
     ]
-    lines.append("+ipv6" if ctx.attr.ipv6 else "noipv6")
+    if ctx.attr.ipv6:
+        lines += [
+            "+ipv6",
+            "ipv6-up-script %s/ipv6-up" % _OPTIONS_DIR,
+            "ipv6-down-script %s/ipv6-down" % _OPTIONS_DIR,
+        ]
+    else:
+        lines.append("noipv6")
 
     path = "%s/%s.options" % (_OPTIONS_DIR, svc)
     out = ctx.actions.declare_file(ctx.label.name + path)

@@ -41,6 +41,7 @@ def gateway(
         name,
         wan,
         lan_interfaces,
+        wan6 = None,
         lan_address = "192.168.8.1/24",
         lan_bridge = "br-lan",
         dhcp_range = "192.168.8.100-192.168.8.250",
@@ -60,6 +61,11 @@ def gateway(
       wan: the WAN service (a dhcp_client, later PPPoE...), which must
         start after the firewall: after = ["firewall"].
       lan_interfaces: the LAN ports, bridged into `lan_bridge`.
+      wan6: IPv6 from the ISP: a dhcp6_client (//userland/wide-dhcpv6) on
+        the WAN whose `lan` is this gateway's ":lan". With it, dnsmasq
+        advertises the delegated /64 on the LAN (SLAAC, and stateless
+        DHCPv6 for the DNS server) and the firewall lets DHCPv6 in from
+        the LAN; LAN to WAN is forwarded for IPv6 too, and not translated.
       lan_address: the router's IPv4 address and prefix on the LAN.
       lan_bridge: the bridge's interface name.
       dhcp_range: "FIRST-LAST" IPv4 addresses leased on the LAN.
@@ -91,7 +97,7 @@ def gateway(
         deps = [":lan_bridge"],
         visibility = visibility,
     )
-    inbound_lan = ["udp/53", "tcp/53", "udp/67"]
+    inbound_lan = ["udp/53", "tcp/53", "udp/67"] + (["udp/547"] if wan6 else [])
     if ssh_authorized_keys:
         inbound_lan.append("tcp/22")
     firewall(
@@ -103,6 +109,7 @@ def gateway(
         inbound = {"lan": inbound_lan},
         forward = {"lan": ["wan"]},
         masquerade = ["wan"],
+        clamp_mss = ["wan"],
         port_forwards = port_forwards,
         visibility = visibility,
     )
@@ -114,6 +121,8 @@ def gateway(
         static_hosts = static_hosts,
         domain = domain,
         upstream_service = wan,
+        router_advertisements = wan6 != None,
+        delegated_prefix = wan6 != None,
         visibility = visibility,
     )
     ip_forwarding(
@@ -137,6 +146,7 @@ def gateway(
         name = name,
         contents = [
             wan,
+        ] + ([wan6] if wan6 else []) + [
             ":firewall",
             ":lan",
             ":dnsmasq",

@@ -33,6 +33,7 @@ type Config struct {
 	InboundAll   []string            `json:"inbound_all"`
 	Forward      []Forward           `json:"forward"`
 	Masquerade   []string            `json:"masquerade"`
+	ClampMSS     []string            `json:"clamp_mss"`
 	PortForwards []PortForward       `json:"port_forwards"`
 	RPFilter     *bool               `json:"rpfilter"`  // default true
 	ICMPRate     string              `json:"icmp_rate"` // default "10/second"
@@ -242,6 +243,11 @@ func (cp *compiler) check() error {
 			return cp.fail(f+".to", fw.To, "want a zone other than from (traffic within a zone is not forwarded by zone rules)")
 		}
 	}
+	for i, z := range c.ClampMSS {
+		if err := cp.zone(fmt.Sprintf("clamp_mss[%d]", i), z); err != nil {
+			return err
+		}
+	}
 	for i, z := range c.Masquerade {
 		if err := cp.zone(fmt.Sprintf("masquerade[%d]", i), z); err != nil {
 			return err
@@ -339,6 +345,14 @@ func (cp *compiler) ruleset() (*ruleset.Ruleset, map[ruleKey]extraRule, error) {
 		add("prerouting", "fib saddr . iif oif missing drop")
 	}
 
+	// MSS clamping: a SYN (or SYN-ACK: before the established rule) in or
+	// out of the zone gets at most the MSS its route's MTU allows, so that
+	// hosts behind a link with a smaller MTU (PPPoE: 1492) never send
+	// segments it would have to fragment or drop.
+	for _, z := range sortedSet(c.ClampMSS) {
+		add("forward", "iifname @zone_%s tcp flags syn tcp option maxseg size set rt mtu", z)
+		add("forward", "oifname @zone_%s tcp flags syn tcp option maxseg size set rt mtu", z)
+	}
 	for _, ch := range []string{"input", "forward"} {
 		add(ch, "ct state established,related accept")
 		add(ch, "ct state invalid drop")
@@ -348,6 +362,10 @@ func (cp *compiler) ruleset() (*ruleset.Ruleset, map[ruleKey]extraRule, error) {
 	add("input", "icmpv6 type { %s, %s } accept", icmpv6Errors, icmpv6ND)
 	add("input", "icmpv6 type echo-request limit rate %s accept", c.ICMPRate)
 	add("input", "ip6 saddr fe80::/10 icmpv6 type { %s } accept", mld)
+	// DHCPv6 replies to the router's client (RFC 8415: server port 547 to
+	// client port 546, link-local to link-local). Connection tracking
+	// cannot match them: the Solicit went to a multicast group.
+	add("input", "ip6 saddr fe80::/10 ip6 daddr fe80::/10 udp sport 547 udp dport 546 accept")
 	for _, z := range sortedSet(c.InboundAll) {
 		add("input", "iifname @zone_%s accept", z)
 	}

@@ -36,6 +36,7 @@ var compileTests = []struct {
   "inbound_all": ["trusted"],
   "forward": [{"from": "lan", "to": "wan"}],
   "masquerade": ["wan"],
+  "clamp_mss": ["wan"],
   "port_forwards": [{"zone": "wan", "proto": "tcp", "port": 8080, "to_addr": "192.168.8.10", "to_port": 80}],
   "rpfilter": true,
   "icmp_rate": "10/second",
@@ -68,6 +69,7 @@ var compileTests = []struct {
 		icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem, nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept
 		icmpv6 type echo-request limit rate 10/second accept
 		ip6 saddr fe80::/10 icmpv6 type { mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report } accept
+		ip6 saddr fe80::/10 ip6 daddr fe80::/10 udp sport 547 udp dport 546 accept
 		iifname @zone_trusted accept
 		iifname @zone_lan tcp dport 22 accept
 		iifname @zone_lan tcp dport 8000-8010 accept
@@ -78,6 +80,8 @@ var compileTests = []struct {
 
 	chain forward {
 		type filter hook forward priority filter; policy drop;
+		iifname @zone_wan tcp flags syn tcp option maxseg size set rt mtu
+		oifname @zone_wan tcp flags syn tcp option maxseg size set rt mtu
 		ct state established,related accept
 		ct state invalid drop
 		icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem } accept
@@ -124,6 +128,7 @@ var compileTests = []struct {
 		icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem, nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept
 		icmpv6 type echo-request limit rate 10/second accept
 		ip6 saddr fe80::/10 icmpv6 type { mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report } accept
+		ip6 saddr fe80::/10 ip6 daddr fe80::/10 udp sport 547 udp dport 546 accept
 	}
 
 	chain forward {
@@ -188,6 +193,7 @@ var compileTests = []struct {
 		icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem, nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept
 		icmpv6 type echo-request limit rate 2/minute accept
 		ip6 saddr fe80::/10 icmpv6 type { mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report } accept
+		ip6 saddr fe80::/10 ip6 daddr fe80::/10 udp sport 547 udp dport 546 accept
 		iifname @zone_dmz accept
 		iifname @zone_dmz udp dport 123 accept
 		iifname @zone_lan tcp dport { 53, 80 } accept
@@ -306,6 +312,7 @@ func TestErrors(t *testing.T) {
 		{"forward to", `{` + zones + `, "forward": [{"from": "lan", "to": ""}]}`, `fw.json: forward[0].to: "": want one of the zones: lan, wan`},
 		{"forward to itself", `{` + zones + `, "forward": [{"from": "lan", "to": "lan"}]}`, `fw.json: forward[0].to: "lan": want a zone other than from`},
 		{"masquerade zone", `{` + zones + `, "masquerade": ["dmz"]}`, `fw.json: masquerade[0]: "dmz": want one of the zones: lan, wan`},
+		{"clamp_mss zone", `{` + zones + `, "clamp_mss": ["dmz"]}`, `fw.json: clamp_mss[0]: "dmz": want one of the zones: lan, wan`},
 		{"port forward zone", `{` + zones + `, "port_forwards": [{"zone": "dmz", "proto": "tcp", "port": 1, "to_addr": "10.0.0.1", "to_port": 1}]}`, `fw.json: port_forwards[0].zone: "dmz": want one of the zones: lan, wan`},
 		// Protocols.
 		{"inbound proto", `{` + zones + `, "inbound": [{"zone": "lan", "proto": "icmp", "ports": "8"}]}`, `fw.json: inbound[0].proto: "icmp": want tcp or udp`},

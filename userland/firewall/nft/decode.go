@@ -141,7 +141,7 @@ func (d *decoder) match(x []expr) (rs.Match, int, error) {
 		}
 	case *payloadExpr:
 		if e.Register == reg {
-			for f := rs.Field(1); f <= rs.Fib; f++ {
+			for f := rs.Field(1); f < rs.NumFields; f++ {
 				base, off, ok := payload(f)
 				df, dv, _ := f.Dependency()
 				if ok && base == e.Base && off == e.Offset && uint32(f.Size()) == e.Len && df == dep && dv == depValue {
@@ -221,9 +221,9 @@ func (d *decoder) compare(m *rs.Match, x []expr) (int, bool) {
 			return 0, false
 		}
 		switch m.Field {
-		case rs.CtState, rs.CtStatus:
+		case rs.CtState, rs.CtStatus, rs.TCPFlags:
 			// Any of the bits: (reg & mask) != 0.
-			if !zero(cmp.Data, 4) {
+			if !zero(cmp.Data, size) {
 				return 0, false
 			}
 			if m.Op == rs.Eq {
@@ -231,7 +231,10 @@ func (d *decoder) compare(m *rs.Match, x []expr) (int, bool) {
 			} else {
 				m.Op = rs.Eq
 			}
-			m.Kind, m.Data = rs.Flags, binary.BigEndian.AppendUint32(nil, d.order.Uint32(c.Mask))
+			m.Kind, m.Data = rs.Flags, c.Mask
+			if size == 4 {
+				m.Data = binary.BigEndian.AppendUint32(nil, d.order.Uint32(c.Mask))
+			}
 			return 2, true
 		case rs.IPSaddr, rs.IPDaddr, rs.IP6Saddr, rs.IP6Daddr:
 			bits := 0
@@ -326,6 +329,10 @@ func (d *decoder) stmt(x []expr) (rs.Stmt, int) {
 		if e.Flags == 0 && e.ProtoMin == 0 {
 			return rs.Stmt{Kind: rs.Masquerade}, 1
 		}
+	case *rtExpr:
+		if isClampMSS(x) {
+			return rs.Stmt{Kind: rs.ClampMSS}, len(clampMSS)
+		}
 	case *immediateExpr:
 		return d.nat(x)
 	}
@@ -367,4 +374,29 @@ func (d *decoder) nat(x []expr) (rs.Stmt, int) {
 		return rs.Stmt{}, 0
 	}
 	return s, i + 1
+}
+
+// isClampMSS reports whether x starts with the expressions of clampMSS.
+func isClampMSS(x []expr) bool {
+	if len(x) < len(clampMSS) {
+		return false
+	}
+	for i, want := range clampMSS {
+		var same bool
+		switch w := want.(type) {
+		case *rtExpr:
+			g, ok := x[i].(*rtExpr)
+			same = ok && *g == *w
+		case *byteorderExpr:
+			g, ok := x[i].(*byteorderExpr)
+			same = ok && *g == *w
+		case *exthdrWriteExpr:
+			g, ok := x[i].(*exthdrWriteExpr)
+			same = ok && *g == *w
+		}
+		if !same {
+			return false
+		}
+	}
+	return true
 }

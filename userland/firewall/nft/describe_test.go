@@ -108,6 +108,15 @@ func describe(e expr, order binary.ByteOrder) string {
 		}
 	case *rejectExpr:
 		s = fmt.Sprintf("reject type %d code %d", e.Type, e.Code)
+	case *rtExpr:
+		key := map[uint32]string{unix.NFT_RT_TCPMSS: "tcpmss"}[e.Key]
+		s = fmt.Sprintf("rt load %s => reg %d", key, e.Register)
+	case *byteorderExpr:
+		op := map[uint32]string{unix.NFT_BYTEORDER_HTON: "hton", unix.NFT_BYTEORDER_NTOH: "ntoh"}[e.Op]
+		s = fmt.Sprintf("byteorder reg %d = %s(reg %d, %d, %d)", e.DestRegister, op, e.SourceRegister, e.Size, e.Len)
+	case *exthdrWriteExpr:
+		op := map[uint32]string{unix.NFT_EXTHDR_OP_TCPOPT: "tcpopt"}[e.Op]
+		s = fmt.Sprintf("exthdr write %s reg %d => %db @ %d + %d", op, e.SourceRegister, e.Len, e.Type, e.Offset)
 	case *masqExpr:
 		s = "masq"
 		if e.ProtoMin != 0 {

@@ -44,6 +44,8 @@ func payload(f rs.Field) (base, offset uint32, ok bool) {
 		return unix.NFT_PAYLOAD_TRANSPORT_HEADER, 0, true
 	case rs.TCPDport, rs.UDPDport:
 		return unix.NFT_PAYLOAD_TRANSPORT_HEADER, 2, true
+	case rs.TCPFlags:
+		return unix.NFT_PAYLOAD_TRANSPORT_HEADER, 13, true
 	case rs.IPSaddr:
 		return unix.NFT_PAYLOAD_NETWORK_HEADER, 12, true
 	case rs.IPDaddr:
@@ -296,6 +298,15 @@ func (e *encoder) rule(r rs.Rule) ([]expr, []*set, error) {
 	return append(x, st...), sets, err
 }
 
+// clampMSS is "tcp option maxseg size set rt mtu", as nft writes it: the
+// route's MSS, in network order, into the 2 bytes after the kind and
+// length of the MSS option (kind 2).
+var clampMSS = []expr{
+	&rtExpr{Key: unix.NFT_RT_TCPMSS, Register: reg},
+	&byteorderExpr{SourceRegister: reg, DestRegister: reg, Op: unix.NFT_BYTEORDER_HTON, Len: 2, Size: 2},
+	&exthdrWriteExpr{SourceRegister: reg, Type: 2, Offset: 2, Len: 2, Op: unix.NFT_EXTHDR_OP_TCPOPT},
+}
+
 // stmt translates the final statement of a rule.
 func stmt(s rs.Stmt) ([]expr, error) {
 	switch s.Kind {
@@ -308,6 +319,8 @@ func stmt(s rs.Stmt) ([]expr, error) {
 		return []expr{&rejectExpr{Type: unix.NFT_REJECT_ICMPX_UNREACH, Code: s.Code}}, nil
 	case rs.Masquerade:
 		return []expr{&masqExpr{}}, nil
+	case rs.ClampMSS:
+		return clampMSS, nil
 	case rs.DNAT, rs.SNAT:
 		nat := &natExpr{Type: unix.NFT_NAT_DNAT, Family: unix.NFPROTO_IPV4, AddrMin: reg}
 		if s.Kind == rs.SNAT {

@@ -316,6 +316,79 @@ func (e *verdictExpr) unmarshal(d *attrDecoder) {
 	e.Chain = v.str(unix.NFTA_VERDICT_CHAIN)
 }
 
+// rtExpr loads a property of the packet's route into a register (the
+// firewall's: NFT_RT_TCPMSS, the MSS the route's MTU allows).
+type rtExpr struct {
+	Key      uint32 // NFT_RT_*
+	Register uint32
+}
+
+func (*rtExpr) name() string { return "rt" }
+
+func (e *rtExpr) marshal(a *attrs) {
+	a.u32(unix.NFTA_RT_KEY, e.Key)
+	a.u32(unix.NFTA_RT_DREG, e.Register)
+}
+
+func (e *rtExpr) unmarshal(d *attrDecoder) {
+	e.Key = d.u32(unix.NFTA_RT_KEY)
+	e.Register = d.u32(unix.NFTA_RT_DREG)
+}
+
+// byteorderExpr converts Len bytes of a register, in words of Size
+// bytes, between host and network order.
+type byteorderExpr struct {
+	SourceRegister, DestRegister uint32
+	Op                           uint32 // NFT_BYTEORDER_HTON or _NTOH
+	Len, Size                    uint32
+}
+
+func (*byteorderExpr) name() string { return "byteorder" }
+
+func (e *byteorderExpr) marshal(a *attrs) {
+	a.u32(unix.NFTA_BYTEORDER_SREG, e.SourceRegister)
+	a.u32(unix.NFTA_BYTEORDER_DREG, e.DestRegister)
+	a.u32(unix.NFTA_BYTEORDER_OP, e.Op)
+	a.u32(unix.NFTA_BYTEORDER_LEN, e.Len)
+	a.u32(unix.NFTA_BYTEORDER_SIZE, e.Size)
+}
+
+func (e *byteorderExpr) unmarshal(d *attrDecoder) {
+	e.SourceRegister = d.u32(unix.NFTA_BYTEORDER_SREG)
+	e.DestRegister = d.u32(unix.NFTA_BYTEORDER_DREG)
+	e.Op = d.u32(unix.NFTA_BYTEORDER_OP)
+	e.Len = d.u32(unix.NFTA_BYTEORDER_LEN)
+	e.Size = d.u32(unix.NFTA_BYTEORDER_SIZE)
+}
+
+// exthdrWriteExpr writes a register into Len bytes at Offset of an option
+// (Type) of a header (Op: NFT_EXTHDR_OP_TCPOPT, the TCP options), if the
+// packet has that option. A load (DREG) reads as SourceRegister 0.
+type exthdrWriteExpr struct {
+	SourceRegister uint32
+	Type           uint8
+	Offset, Len    uint32
+	Op             uint32
+}
+
+func (*exthdrWriteExpr) name() string { return "exthdr" }
+
+func (e *exthdrWriteExpr) marshal(a *attrs) {
+	a.u32(unix.NFTA_EXTHDR_SREG, e.SourceRegister)
+	a.add(unix.NFTA_EXTHDR_TYPE, []byte{e.Type})
+	a.u32(unix.NFTA_EXTHDR_OFFSET, e.Offset)
+	a.u32(unix.NFTA_EXTHDR_LEN, e.Len)
+	a.u32(unix.NFTA_EXTHDR_OP, e.Op)
+}
+
+func (e *exthdrWriteExpr) unmarshal(d *attrDecoder) {
+	e.SourceRegister = d.u32(unix.NFTA_EXTHDR_SREG)
+	e.Type = d.u8(unix.NFTA_EXTHDR_TYPE)
+	e.Offset = d.u32(unix.NFTA_EXTHDR_OFFSET)
+	e.Len = d.u32(unix.NFTA_EXTHDR_LEN)
+	e.Op = d.u32(unix.NFTA_EXTHDR_OP)
+}
+
 // rejectExpr drops the packet and answers it: a TCP reset, or an ICMP
 // error of Code (NFT_REJECT_ICMPX_UNREACH: one for IPv4 and IPv6 alike).
 type rejectExpr struct {
@@ -467,6 +540,12 @@ func unmarshalExpr(b []byte) (expr, error) {
 		}
 	case "reject":
 		e = &rejectExpr{}
+	case "rt":
+		e = &rtExpr{}
+	case "byteorder":
+		e = &byteorderExpr{}
+	case "exthdr":
+		e = &exthdrWriteExpr{}
 	case "masq":
 		e = &masqExpr{}
 	case "nat":

@@ -129,6 +129,14 @@ func exprCases() []exprCase {
 		{"reject icmp", &rejectExpr{Type: unix.NFT_REJECT_ICMP_UNREACH, Code: 13},
 			&nftexpr.Reject{Type: unix.NFT_REJECT_ICMP_UNREACH, Code: 13}, false},
 
+		{"rt tcpmss", &rtExpr{Key: unix.NFT_RT_TCPMSS, Register: 1}, &nftexpr.Rt{Register: 1, Key: nftexpr.RtTCPMSS}, false},
+		{"byteorder hton 2", &byteorderExpr{SourceRegister: 1, DestRegister: 1, Op: unix.NFT_BYTEORDER_HTON, Len: 2, Size: 2},
+			&nftexpr.Byteorder{SourceRegister: 1, DestRegister: 1, Op: nftexpr.ByteorderHton, Len: 2, Size: 2}, false},
+		{"byteorder ntoh 4", &byteorderExpr{SourceRegister: 2, DestRegister: 3, Op: unix.NFT_BYTEORDER_NTOH, Len: 8, Size: 4},
+			&nftexpr.Byteorder{SourceRegister: 2, DestRegister: 3, Op: nftexpr.ByteorderNtoh, Len: 8, Size: 4}, false},
+		{"exthdr write tcpopt maxseg", &exthdrWriteExpr{SourceRegister: 1, Type: 2, Offset: 2, Len: 2, Op: unix.NFT_EXTHDR_OP_TCPOPT},
+			&nftexpr.Exthdr{SourceRegister: 1, Type: 2, Offset: 2, Len: 2, Op: nftexpr.ExthdrOpTcpopt}, false},
+
 		{"masq", &masqExpr{}, &nftexpr.Masq{}, false},
 		{"masq random persistent", &masqExpr{Flags: unix.NF_NAT_RANGE_PROTO_RANDOM | unix.NF_NAT_RANGE_PERSISTENT},
 			&nftexpr.Masq{Random: true, Persistent: true}, false},
@@ -222,6 +230,12 @@ func asGoogle(e expr) nftexpr.Any {
 		return &nftexpr.Verdict{Kind: nftexpr.VerdictKind(e.Code), Chain: e.Chain}
 	case *rejectExpr:
 		return &nftexpr.Reject{Type: e.Type, Code: e.Code}
+	case *rtExpr:
+		return &nftexpr.Rt{Register: e.Register, Key: nftexpr.RtKey(e.Key)}
+	case *byteorderExpr:
+		return &nftexpr.Byteorder{SourceRegister: e.SourceRegister, DestRegister: e.DestRegister, Op: nftexpr.ByteorderOp(e.Op), Len: e.Len, Size: e.Size}
+	case *exthdrWriteExpr:
+		return &nftexpr.Exthdr{SourceRegister: e.SourceRegister, Type: e.Type, Offset: e.Offset, Len: e.Len, Op: nftexpr.ExthdrOp(e.Op)}
 	case *masqExpr:
 		return &nftexpr.Masq{
 			Random:      e.Flags&unix.NF_NAT_RANGE_PROTO_RANDOM != 0,
@@ -265,8 +279,8 @@ func TestEncoderAsGoogle(t *testing.T) {
 		}
 	}
 	// Every kind but the ones only read back.
-	if len(kinds) != 15 {
-		t.Errorf("the rules have %d kinds of expression, want all 15: %v", len(kinds), kinds)
+	if len(kinds) != 18 {
+		t.Errorf("the rules have %d kinds of expression, want all 18: %v", len(kinds), kinds)
 	}
 }
 

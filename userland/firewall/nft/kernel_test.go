@@ -37,9 +37,11 @@ func inNetns(t *testing.T) {
 // kernelRules are the round-trip rules in the chains the kernel takes
 // them in: filter rules at input, nat at their hooks.
 func kernelRules() string {
-	var filter, dnat, snat []string
+	var filter, forward, dnat, snat []string
 	for _, r := range roundTripRules {
 		switch {
+		case strings.Contains(r, "maxseg"):
+			forward = append(forward, r)
 		case strings.Contains(r, "dnat"):
 			dnat = append(dnat, r)
 		case strings.Contains(r, "snat"), strings.Contains(r, "masquerade"):
@@ -60,6 +62,11 @@ func kernelRules() string {
 	chain input {
 		type filter hook input priority filter; policy drop;
 		` + strings.Join(filter, "\n\t\t") + `
+	}
+
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		` + strings.Join(forward, "\n\t\t") + `
 	}
 
 	chain sub {

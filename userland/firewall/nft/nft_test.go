@@ -338,6 +338,11 @@ var roundTripRules = []string{
 	"meta nfproto ipv4 dnat ip to 192.168.8.11",
 	"meta l4proto udp snat ip to 10.0.0.1:4000",
 	"meta l4proto tcp tcp dport 22 accept", // an explicit dependency stays
+	"tcp flags syn accept",
+	"tcp flags != syn,ack drop",
+	"tcp flags fin,syn,rst,psh,ack,urg,ecn,cwr accept",
+	"oifname @zone_wan tcp flags syn tcp option maxseg size set rt mtu",
+	"meta l4proto tcp tcp option maxseg size set rt mtu",
 	"meta nfproto ipv4 ip saddr 10.0.0.0/8 tcp dport 22 iifname @zone_lan accept",
 }
 

@@ -65,6 +65,7 @@ const (
 	IP6Saddr
 	IP6Daddr
 	Fib // fib FLAGS oif missing|exists: a route lookup; Data is {0} (missing) or {1} (exists)
+	TCPFlags
 )
 
 // Op is the comparison of a match: equal (the default) or "!=".
@@ -140,6 +141,10 @@ const (
 	Masquerade
 	DNAT
 	SNAT
+	// ClampMSS is "tcp option maxseg size set rt mtu": the MSS option of a
+	// TCP segment lowered to what the route's MTU allows. It is not a
+	// verdict: the rule's packet goes on to the next rule.
+	ClampMSS
 )
 
 // A Stmt is the final statement of a rule.

@@ -18,7 +18,7 @@
 //	PRIORITY  = INTEGER | "raw" | "mangle" | "dstnat" | "filter" | "security" | "srcnat"
 //	rule      = { match } [ limit ] [ "counter" ] [ statement ]
 //	match     = field [ "!=" ] value
-//	          | "ct" ("state" | "status") [ "!=" ] FLAG { "," FLAG }
+//	          | ("ct" ("state" | "status") | "tcp" "flags") [ "!=" ] FLAG { "," FLAG }
 //	          | "fib" ("saddr" | "daddr") [ "." "iif" ] "oif" ("missing" | "exists")
 //	field     = "iifname" | "oifname" | "meta" ("nfproto" | "l4proto" | "iifname" | "oifname")
 //	          | ("tcp" | "udp") ("sport" | "dport") | "icmp" "type" | "icmpv6" "type"
@@ -29,6 +29,7 @@
 //	statement = "accept" | "drop" | "return" | "jump" CHAIN | "goto" CHAIN
 //	          | "reject" [ "with" ("tcp" "reset" | "icmpx" [ "type" ] CODE) ]
 //	          | "masquerade" | ("dnat" | "snat") "ip" "to" IPV4 [ ":" PORT ]
+//	          | "tcp" "option" "maxseg" "size" "set" "rt" "mtu"   (not a verdict: the packet goes on)
 //
 // Statements end at a newline or ';'; '#' starts a comment. Values are
 // written as in nft: interface names quoted ("lo"), ports as numbers,

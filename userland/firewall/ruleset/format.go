@@ -126,6 +126,8 @@ func (s Stmt) String() string {
 		return "goto " + s.Chain
 	case Masquerade:
 		return "masquerade"
+	case ClampMSS:
+		return "tcp option maxseg size set rt mtu"
 	case Reject:
 		if s.TCPReset {
 			return "reject with tcp reset"

@@ -433,7 +433,10 @@ func (p *parser) matchStart() bool {
 		return false
 	}
 	switch t.text {
-	case "ct", "meta", "iifname", "oifname", "tcp", "udp", "icmp", "icmpv6", "ip", "ip6", "fib":
+	case "tcp":
+		// "tcp option ..." is a statement.
+		return p.i+1 >= len(p.toks) || p.toks[p.i+1].text != "option"
+	case "ct", "meta", "iifname", "oifname", "udp", "icmp", "icmpv6", "ip", "ip6", "fib":
 		return true
 	}
 	return false
@@ -558,6 +561,9 @@ func (p *parser) value(m *Match) {
 			}
 		}
 		m.Kind, m.Data = Flags, binary.BigEndian.AppendUint32(nil, mask)
+		if fi.size == 1 {
+			m.Data = []byte{byte(mask)}
+		}
 	case p.is("@"):
 		t := p.next()
 		if fi.dt != dtIfname {
@@ -711,6 +717,11 @@ func (p *parser) stmt() Stmt {
 		return Stmt{Kind: Goto, Chain: p.name("chain name")}
 	case "masquerade":
 		return Stmt{Kind: Masquerade}
+	case "tcp":
+		for _, w := range []string{"option", "maxseg", "size", "set", "rt", "mtu"} {
+			p.want(w, "the one tcp option statement is: tcp option maxseg size set rt mtu")
+		}
+		return Stmt{Kind: ClampMSS}
 	case "reject":
 		s := Stmt{Kind: Reject, Code: RejectPortUnreachable}
 		if !p.accept("with") {

@@ -46,6 +46,11 @@ var ctStatuses = []symbol{
 	{"snat", 0x10}, {"dnat", 0x20}, {"dying", 0x200},
 }
 
+// Names of TCP header flags (byte 13 of the header).
+var tcpFlags = []symbol{
+	{"fin", 1}, {"syn", 2}, {"rst", 4}, {"psh", 8}, {"ack", 0x10}, {"urg", 0x20}, {"ecn", 0x40}, {"cwr", 0x80},
+}
+
 var nfProtos = []symbol{{"ipv4", 2}, {"ipv6", 10}}
 
 var l4Protos = []symbol{
@@ -89,7 +94,11 @@ var fields = [...]fieldInfo{
 	IP6Saddr:   {"ip6 saddr", dtIPv6, 16, nil},
 	IP6Daddr:   {"ip6 daddr", dtIPv6, 16, nil},
 	Fib:        {"fib", dtFib, 4, nil},
+	TCPFlags:   {"tcp flags", dtFlags, 1, tcpFlags},
 }
+
+// NumFields is one more than the last field.
+const NumFields = Field(len(fields))
 
 // info returns what describes the field (zero for an unknown one).
 func (f Field) info() fieldInfo {
@@ -116,7 +125,7 @@ func (f Field) Size() int { return f.info().size }
 // "ip saddr" needs "meta nfproto ipv4".
 func (f Field) Dependency() (Field, byte, bool) {
 	switch f {
-	case TCPSport, TCPDport:
+	case TCPSport, TCPDport, TCPFlags:
 		return L4Proto, 6, true
 	case UDPSport, UDPDport:
 		return L4Proto, 17, true
@@ -245,10 +254,15 @@ func (fi fieldInfo) formatValue(b []byte) string {
 
 // formatFlags writes a mask as flag names, lowest bit first.
 func (fi fieldInfo) formatFlags(b []byte) string {
-	if len(b) != 4 {
+	var v uint32
+	switch {
+	case len(b) == 4 && fi.size == 4:
+		v = binary.BigEndian.Uint32(b)
+	case len(b) == 1 && fi.size == 1:
+		v = uint32(b[0])
+	default:
 		return "0x" + hexString(b)
 	}
-	v := binary.BigEndian.Uint32(b)
 	var names []string
 	for bit := uint32(1); bit != 0; bit <<= 1 {
 		if v&bit == 0 {

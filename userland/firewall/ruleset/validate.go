@@ -127,7 +127,7 @@ func (rs *Ruleset) checkRule(c Chain, r Rule, sets map[string]bool, chains map[s
 		}
 		if m.Op == Eq {
 			switch {
-			case m.Field == TCPSport || m.Field == TCPDport:
+			case m.Field == TCPSport || m.Field == TCPDport || m.Field == TCPFlags:
 				tcp, transport = true, true
 			case m.Field == UDPSport || m.Field == UDPDport:
 				transport = true
@@ -174,6 +174,15 @@ func (rs *Ruleset) checkRule(c Chain, r Rule, sets map[string]bool, chains map[s
 		}
 		if s.Port != 0 && !transport {
 			return kw + " to a port: want a tcp or udp match first (meta l4proto tcp, udp dport ...)"
+		}
+	case ClampMSS:
+		// nft_exthdr writes only in filter chains; the MSS of a SYN
+		// matters where it is forwarded or leaves.
+		if typ == "nat" || (hook != "" && !isWord(hook, "forward output postrouting")) {
+			return "tcp option maxseg size set rt mtu in chain " + c.Name + ": want a filter chain at forward, output or postrouting"
+		}
+		if !tcp {
+			return "tcp option maxseg size set rt mtu: want a tcp match first (tcp flags syn)"
 		}
 	case Reject:
 		if typ == "nat" || hook == "postrouting" {
