@@ -180,6 +180,22 @@ func (b *testbed) waitAddress(svc string, timeout time.Duration) netip.Addr {
 	}
 }
 
+// waitDefaultRoute waits up to 5 s for show (an ip command) to list the
+// default route through ppp0: the default_route service sets it within a
+// second of the session's address.
+func (b *testbed) waitDefaultRoute(show string) {
+	b.t.Helper()
+	re := regexp.MustCompile(`(?m)^default dev ppp0\b`)
+	var out string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if out = b.router.Must(show); re.MatchString(out) {
+			return
+		}
+	}
+	log, _ := b.router.Run("tail -5 /run/log/wan_route/current")
+	b.t.Errorf("%s: want the default route through ppp0:\n%s\n%s", show, out, log)
+}
+
 // lanHost attaches a host to the router's LAN and gets its lease; it
 // takes IPv6 addresses from the router's advertisements (SLAAC).
 func (b *testbed) lanHost(name string, mac net.HardwareAddr) *nettest.Host {
@@ -276,9 +292,7 @@ func TestSession(t *testing.T) {
 	if out := b.router.Must("ip -4 addr show dev ppp0"); !strings.Contains(out, "inet "+addr.String()+" peer "+ispPPP.String()) {
 		t.Errorf("ppp0's addresses, want %v peer %v:\n%s", addr, ispPPP, out)
 	}
-	if out := b.router.Must("ip route show default"); !regexp.MustCompile(`(?m)^default dev ppp0\b`).MatchString(out) {
-		t.Errorf("default route, want through ppp0:\n%s", out)
-	}
+	b.waitDefaultRoute("ip route show default")
 	if out := b.router.Must("firewall zones"); !regexp.MustCompile(`(?m)^zone_wan .*\bppp0\b`).MatchString(out) {
 		t.Errorf("firewall zones: want ppp0 in zone_wan:\n%s", out)
 	}
@@ -331,6 +345,8 @@ func TestSession(t *testing.T) {
 	}
 	again := b.waitSession(30*time.Second - time.Since(dropped))
 	t.Logf("session dropped to up again: %.1f s (address %v)", time.Since(dropped).Seconds(), again)
+	// The new ppp0 has no route until the default_route service sets it.
+	b.waitDefaultRoute("ip route show default")
 	for {
 		src, err := echoFrom(ctx, lan)
 		if err == nil {
@@ -390,9 +406,7 @@ func TestIPv6(t *testing.T) {
 	if p, err := netip.ParsePrefix(wanAddr); err != nil || !wan6Pool.Contains(p.Addr()) {
 		t.Errorf("the WAN's IPv6 address %q: want one of the ISP's %v", wanAddr, wan6Pool)
 	}
-	if out := b.router.Must("ip -6 route show default"); !regexp.MustCompile(`(?m)^default dev ppp0\b`).MatchString(out) {
-		t.Errorf("IPv6 default route, want through ppp0:\n%s", out)
-	}
+	b.waitDefaultRoute("ip -6 route show default")
 	// The ISP routes the /56 to the subscriber's link-local address on
 	// the session.
 	if out := b.isp.Must("ip -6 route show 2001:db8:1000::/56"); !regexp.MustCompile(`via fe80::\S+ dev ppp\d+`).MatchString(out) {

@@ -7,6 +7,7 @@
     vlan(name = "wan_vlan", link = "eth0", id = 7)      # eth0.7, e.g. for PPPoE
     link(name = "wan_link", interface = "eth0", mtu = 1508, mac = "02:00:00:00:00:01")
     interface_address(name = "lan", interface = "br-lan", address = "192.168.8.1/24", deps = [":lan_bridge"])
+    default_route(name = "wan_route", service = ":wan", ipv6 = True)
 
 Each is a rule: a bad option fails when Bazel analyses the target, naming
 it and the attribute. The busybox package (and what else the service needs
@@ -15,7 +16,7 @@ service (deps, kernel_fragments, service_name) are there too.
 """
 
 load("//rules/rootfs:defs.bzl", "hostname_error")
-load("//rules/service:defs.bzl", "SERVICE_ATTRS", "cidr_error", "ifname_error", "ip_error", "mac_error", "publish_ifname", "shell_quote", "write_service")
+load("//rules/service:defs.bzl", "InterfaceInfo", "SERVICE_ATTRS", "ServiceInfo", "cidr_error", "ifname_error", "ip_error", "mac_error", "publish_ifname", "shell_quote", "write_service")
 
 def _fail(attr, msg):
     fail("attribute %s: %s" % (attr, msg))
@@ -237,5 +238,82 @@ expects a known MAC, a VLAN-tagged PPPoE link that needs 1508 bytes for a
         interface = attr.string(mandatory = True, doc = "The interface, e.g. eth0."),
         mac = attr.string(doc = "A unicast MAC address, e.g. 02:00:00:00:00:01."),
         mtu = attr.int(doc = "The MTU, 68..9216."),
+    ),
+)
+
+def _default_route_impl(ctx):
+    t = ctx.attr.service
+    if InterfaceInfo not in t:
+        _fail("service", "%s does not own a network interface (no InterfaceInfo): want a WAN service, e.g. a dhcp_client or pppoe" % t.label)
+    if not (ctx.attr.ipv4 or ctx.attr.ipv6):
+        _fail("ipv6", "neither ipv4 nor ipv6: want a route of at least one family")
+    if ctx.attr.metric < 0 or ctx.attr.metric > 65535:
+        _fail("metric", "%d is out of range: want 0..65535" % ctx.attr.metric)
+    svc = t[ServiceInfo].name
+    out = shell_quote("/run/services/outputs/" + svc)
+    m = str(ctx.attr.metric)
+    set_routes = []
+    if ctx.attr.ipv4:
+        set_routes.append("""		if [ -n "$r" ]; then
+			ip route replace default via "$r" dev "$i" metric %s
+		else
+			ip route replace default dev "$i" metric %s
+		fi || ok=0""" % (m, m))
+    if ctx.attr.ipv6:
+        # A point-to-point link (PPP) needs no router's address; on an
+        # Ethernet, the router's IPv6 address comes from its outputs
+        # (router6), or the kernel's router advertisements give the route.
+        set_routes.append("""		if [ $(( $(cat "/sys/class/net/$i/flags" 2>/dev/null || echo 0) & 16 )) != 0 ]; then
+			ip -6 route replace default dev "$i" metric %s || ok=0
+		elif [ -n "$r6" ]; then
+			ip -6 route replace default via "$r6" dev "$i" metric %s || ok=0
+		fi""" % (m, m))
+
+    # Polls the service's outputs: a WAN that comes back (a new PPPoE
+    # session, a new lease) publishes its address again, and the route is
+    # set again. The kernel removes a route with its interface.
+    run = """out={out}
+last=""
+ready=0
+while :; do
+	i=$(cat "$out/ifname" 2>/dev/null)
+	a=$(cat "$out/address" 2>/dev/null)
+	r=$(head -n 1 "$out/router" 2>/dev/null)
+	r6=$(head -n 1 "$out/router6" 2>/dev/null)
+	now="$i $a $r $r6"
+	if [ -n "$i" ] && [ -n "$a" ] && [ "$now" != "$last" ]; then
+		ok=1
+{set}
+		if [ $ok = 1 ]; then
+			echo "default_route: through $i${{r:+ via $r}} ({svc})" >&2
+			last=$now
+			if [ $ready = 0 ]; then
+				echo >&3
+				exec 3>&-
+				ready=1
+			fi
+		fi
+	fi
+	sleep 1
+done
+""".format(out = out, set = "\n".join(set_routes), svc = svc)
+    return write_service(ctx, "longrun", {"run": run, "notification-fd": "3\n"}, ctx.attr.deps + [t])
+
+default_route = rule(
+    implementation = _default_route_impl,
+    doc = """The default route (IPv4, and IPv6 with ipv6) through a WAN service's
+interface, kept in step with its outputs: set when the service publishes
+an address (via its `router` if it publishes one, else through the
+interface: a point-to-point link), set again when the address changes or
+comes back (a PPPoE session that redials, a new lease). IPv6: through a
+point-to-point interface, or via the service's `router6`. Ready once the
+route is first set. For WAN services that leave the route to it (pppoe
+with default_route = False).""",
+    attrs = _attrs(
+        ["//userland/busybox"],
+        service = attr.label(mandatory = True, providers = [ServiceInfo], doc = "The WAN service whose interface the route goes through."),
+        ipv4 = attr.bool(default = True, doc = "Set the IPv4 default route."),
+        ipv6 = attr.bool(doc = "Set the IPv6 default route."),
+        metric = attr.int(doc = "The routes' metric, 0..65535 (lower wins)."),
     ),
 )

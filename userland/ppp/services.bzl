@@ -153,8 +153,9 @@ def _options_impl(ctx):
         "novj",
         "ip-up-script %s/ip-up" % _OPTIONS_DIR,
         "ip-down-script %s/ip-down" % _OPTIONS_DIR,
-        # ip-up's sixth argument: where to publish the link's addresses.
-        "ipparam %s/%s" % (_OUTPUTS_DIR, svc),
+        # ip-up's sixth argument: where to publish the link's addresses,
+        # and whether to leave the default route to a default_route service.
+        "ipparam \"%s/%s%s\"" % (_OUTPUTS_DIR, svc, "" if ctx.attr.default_route else " noroute"),
     ]
     if ctx.attr.ipv6:
         lines += [
@@ -199,6 +200,7 @@ _pppoe_options = rule(
         "lcp_echo_interval": attr.int(),
         "lcp_echo_failure": attr.int(),
         "ipv6": attr.bool(),
+        "default_route": attr.bool(),
     },
 )
 
@@ -262,6 +264,7 @@ def pppoe(
         lcp_echo_interval = 10,
         lcp_echo_failure = 3,
         ipv6 = False,
+        default_route = True,
         service_name = "",
         **kwargs):
     """A PPPoE uplink (see the file's doc).
@@ -278,6 +281,8 @@ def pppoe(
       lcp_echo_interval: seconds between LCP echo requests.
       lcp_echo_failure: unanswered echo requests before the link is dead.
       ipv6: negotiate IPv6CP (link-local addresses; DHCPv6 gets the rest).
+      default_route: point the default route(s) at the link when it comes
+        up; False leaves them to a default_route service.
       service_name: the name on the device, if not `name`.
       **kwargs: the service's other attributes (deps, after, packages,
         kernel_fragments, visibility, tags, testonly...).
@@ -296,6 +301,7 @@ def pppoe(
         lcp_echo_interval = lcp_echo_interval,
         lcp_echo_failure = lcp_echo_failure,
         ipv6 = ipv6,
+        default_route = default_route,
         **common
     )
     _pppoe_service(
