@@ -31,6 +31,7 @@ var (
 	rootfs         = flag.String("rootfs", "", "rootpath of the router's root filesystem")
 	badpassRootfs  = flag.String("badpass-rootfs", "", "rootpath of the root filesystem of the router with a wrong password")
 	failoverRootfs = flag.String("failover-rootfs", "", "rootpath of the root filesystem of the router with PPPoE and a backup WAN")
+	ethernetRootfs = flag.String("ethernet-rootfs", "", "rootpath of the root filesystem of the dual-stack router whose WAN is the access network's Ethernet")
 	ispRootfs      = flag.String("isp-rootfs", "", "rootpath of the emulated ISP's root filesystem")
 )
 
@@ -367,16 +368,16 @@ func TestSession(t *testing.T) {
 	}
 }
 
-// TestIPv6: over the PPPoE session, IPv6CP gives the link its link-local
-// addresses; the router's DHCPv6 client (WIDE-DHCPv6's dhcp6c) gets a /56
-// delegated by the ISP and an address for its WAN, numbers the LAN with
-// the prefix's first /64 and advertises it; a LAN host takes an address
-// by SLAAC and reaches the internet over IPv6, seen at its own address
-// (no NAT); the internet cannot open a connection to it (the firewall);
-// the client renews with the ISP; released, the ISP's route goes.
-func TestIPv6(t *testing.T) {
-	b := boot(t, *rootfs)
-	b.waitSession(120 * time.Second)
+// checkIPv6 checks IPv6 through the router's WAN interface wan: the LAN
+// numbered from the first /64 of the ISP's first /56, the WAN an address
+// of the ISP's, the default route (defaultRoute, a regular expression over
+// ip -6 route show default), the ISP's route of the /56 (ispRoute); a
+// SLAAC LAN host reaches the internet at its own address, with its MSS
+// at most mss (0: not checked), and the internet cannot connect to it. It
+// returns the LAN's prefixes as the router published them.
+func (b *testbed) checkIPv6(wan, defaultRoute, ispRoute string, mss int) string {
+	t := b.t
+	t.Helper()
 	start := time.Now()
 	var prefixes string
 	for {
@@ -391,7 +392,7 @@ func TestIPv6(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	t.Logf("PPPoE session up to the LAN numbered from the delegated prefix: %.1f s", time.Since(start).Seconds())
+	t.Logf("WAN up to the LAN numbered from the delegated prefix: %.1f s", time.Since(start).Seconds())
 
 	// The LAN's /64: the first of the first /56 of the ISP's pool.
 	lan64, err := netip.ParsePrefix(prefixes)
@@ -406,11 +407,27 @@ func TestIPv6(t *testing.T) {
 	if p, err := netip.ParsePrefix(wanAddr); err != nil || !wan6Pool.Contains(p.Addr()) {
 		t.Errorf("the WAN's IPv6 address %q: want one of the ISP's %v", wanAddr, wan6Pool)
 	}
-	b.waitDefaultRoute("ip -6 route show default")
+	if wan == "ppp0" {
+		b.waitDefaultRoute("ip -6 route show default")
+	} else {
+		// From the ISP's next router advertisement (every 3 s). Before
+		// the LAN host comes: dnsmasq advertises the router as a default
+		// router only once the router has a default route itself.
+		re := regexp.MustCompile(defaultRoute)
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+			out := b.router.Must("ip -6 route show default")
+			if re.MatchString(out) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("IPv6 default route after 20 s, want %s:\n%s", defaultRoute, out)
+			}
+		}
+	}
 	// The ISP routes the /56 to the subscriber's link-local address on
 	// the session.
-	if out := b.isp.Must("ip -6 route show 2001:db8:1000::/56"); !regexp.MustCompile(`via fe80::\S+ dev ppp\d+`).MatchString(out) {
-		t.Errorf("the ISP's route of the delegated prefix, want via the router's link-local on ppp*:\n%s", out)
+	if out := b.isp.Must("ip -6 route show 2001:db8:1000::/56"); !regexp.MustCompile(ispRoute).MatchString(out) {
+		t.Errorf("the ISP's route of the delegated prefix, want %s:\n%s", ispRoute, out)
 	}
 	b.router.WaitBooted(60 * time.Second)
 
@@ -442,8 +459,9 @@ func TestIPv6(t *testing.T) {
 	if !slices.Contains(lan.GlobalIPv6(), src) || !lanNet.Contains(src) {
 		t.Errorf("the internet host saw the LAN host's IPv6 connection from %v, want one of its own addresses %v (no NAT for IPv6)", src, lan.GlobalIPv6())
 	}
-	// 1492 less 60 bytes of IPv6 and TCP headers.
-	checkMSS(t, b.internet, lan, netip.AddrPortFrom(web6, echoPort), 1432)
+	if mss > 0 {
+		checkMSS(t, b.internet, lan, netip.AddrPortFrom(web6, echoPort), mss)
+	}
 
 	// Inbound: the internet cannot connect to the LAN host.
 	l, err := lan.ListenTCP(8080)
@@ -469,6 +487,21 @@ func TestIPv6(t *testing.T) {
 		t.Errorf("the LAN host accepted a connection from the internet (%v)", p)
 	default:
 	}
+
+	return prefixes
+}
+
+// TestIPv6: over the PPPoE session, IPv6CP gives the link its link-local
+// addresses; the router's DHCPv6 client (WIDE-DHCPv6's dhcp6c) gets a /56
+// delegated by the ISP and an address for its WAN, numbers the LAN with
+// the prefix's first /64 and advertises it; a LAN host takes an address
+// by SLAAC and reaches the internet over IPv6, seen at its own address
+// (no NAT); the internet cannot open a connection to it (the firewall);
+// the client renews with the ISP; released, the ISP's route goes.
+func TestIPv6(t *testing.T) {
+	b := boot(t, *rootfs)
+	b.waitSession(120 * time.Second)
+	prefixes := b.checkIPv6("ppp0", `(?m)^default dev ppp0\b`, `via fe80::\S+ dev ppp\d+`, 1432)
 
 	// Renewal at T1 (the ISP's preferred lifetime is 40 s: T1 = 20 s).
 	renew := regexp.MustCompile(`(?m)RENEW from fe80::\S+ on ppp\d+`)
@@ -497,6 +530,19 @@ func TestIPv6(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// TestIPv6Ethernet: a router on the ISP's access network by plain
+// Ethernet: a DHCPv4 lease, the IPv6 default route from the ISP's router
+// advertisements (accept_ra 2: the router forwards), a /56 delegated by
+// DHCPv6 and the LAN numbered from it; the LAN host's IPv6 as in TestIPv6.
+func TestIPv6Ethernet(t *testing.T) {
+	b := boot(t, *ethernetRootfs)
+	addr := b.waitAddress("wan", 120*time.Second)
+	if !inRange(addr, dhcpFirst, dhcpLast) {
+		t.Errorf("the WAN's lease %v, want one of the ISP's %v-%v", addr, dhcpFirst, dhcpLast)
+	}
+	b.checkIPv6("eth0", `(?m)^default via fe80::5054:ff:fe00:201 dev eth0\b`, `via fe80::5054:ff:fe00:1 dev eth0`, 0)
 }
 
 // TestWrongPassword: the ISP refuses the router's password; the service's

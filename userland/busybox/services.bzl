@@ -38,11 +38,16 @@ def _dhcp_client_impl(ctx):
 
     # The interface joins its firewall zone before the first DISCOVER, so
     # that the zone's rules (udp/68 in) apply to the offers.
-    run = "\n".join([
-        publish_ifname(ctx.attr.interface),
+    run = [publish_ifname(ctx.attr.interface)]
+    if ctx.attr.ipv6_default_route:
+        # The router forwards, so Linux ignores router advertisements
+        # unless accept_ra is 2.
+        run.append("echo 2 >/proc/sys/net/ipv6/conf/%s/accept_ra" % i)
+    run += [
         "ip link set %s up" % i,
         "exec udhcpc -f -S -i %s -s /usr/share/udhcpc/default.script" % i,
-    ]) + "\n"
+    ]
+    run = "\n".join(run) + "\n"
     return write_service(ctx, "longrun", {"run": run}, ctx.attr.deps, interface = {
         "ifname": ctx.attr.interface,
         "inbound": ["udp/68"],
@@ -57,6 +62,7 @@ resolv.conf (the lease's DNS servers, for dnsmasq's upstreams).""",
     attrs = _attrs(
         ["//userland/busybox", "//userland/busybox:udhcpc_script"],
         interface = attr.string(mandatory = True, doc = "The interface, e.g. eth0."),
+        ipv6_default_route = attr.bool(doc = "Take the IPv6 default route from the ISP's router advertisements on the interface (accept_ra 2: the router forwards). Addresses and the LAN's prefix come from DHCPv6 (dhcp6_client)."),
     ),
 )
 

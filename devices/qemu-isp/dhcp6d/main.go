@@ -4,7 +4,9 @@
 // sessions come and go: ppp0, ppp1...), and routes what it leases to the
 // subscriber's link-local address on the link the request came in on.
 //
-// A test peer, not a router's service. Written here because the served
+// With -ra-interfaces it also sends router advertisements on access
+// networks (Ethernet WANs): routers there take their IPv6 default route
+// from them. A test peer, not a router's service. Written here because the served
 // server that delegates prefixes (WIDE-DHCPv6's dhcp6s) delegates only
 // prefixes written per client DUID in its configuration and routes
 // nothing; an ISP hands prefixes out of a pool.
@@ -51,6 +53,8 @@ func run(args []string) error {
 	preferred := fs.Duration("preferred", 30*time.Minute, "preferred lifetime (T1, T2 are 0.5 and 0.8 of it)")
 	valid := fs.Duration("valid", time.Hour, "valid lifetime")
 	ip := fs.String("ip", "/sbin/ip", "the ip command that installs routes")
+	ra := fs.String("ra-interfaces", "", "send router advertisements (this host as the default router, no prefix) on the Ethernet interfaces matching these comma-separated patterns")
+	raInterval := fs.Duration("ra-interval", 10*time.Second, "between router advertisements")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -99,6 +103,9 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if *ra != "" {
+		go advertise(ctx, strings.Split(*ra, ","), *raInterval)
+	}
 	return serve(ctx, s, patterns)
 }
 

@@ -288,3 +288,17 @@ func TestBadConfig(t *testing.T) {
 		t.Errorf("good config: %v", err)
 	}
 }
+
+// The advertisement as RFC 4861, 4.2 lays it out.
+func TestRouterAdvert(t *testing.T) {
+	got := routerAdvert(30*time.Second, net.HardwareAddr{0x52, 0x54, 0, 0, 2, 1})
+	want := []byte{
+		134, 0, 0, 0, // type, code, checksum (the kernel's)
+		64, 0, 0, 30, // hop limit, flags, router lifetime
+		0, 0, 0, 0, 0, 0, 0, 0, // reachable time, retrans timer
+		1, 1, 0x52, 0x54, 0, 0, 2, 1, // source link-layer address
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
