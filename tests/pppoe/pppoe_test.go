@@ -374,8 +374,8 @@ func TestSession(t *testing.T) {
 // ip -6 route show default), the ISP's route of the /56 (ispRoute); a
 // SLAAC LAN host reaches the internet at its own address, with its MSS
 // at most mss (0: not checked), and the internet cannot connect to it. It
-// returns the LAN's prefixes as the router published them.
-func (b *testbed) checkIPv6(wan, defaultRoute, ispRoute string, mss int) string {
+// returns the LAN's prefixes as the router published them, and the host.
+func (b *testbed) checkIPv6(wan, defaultRoute, ispRoute string, mss int) (string, *nettest.Host) {
 	t := b.t
 	t.Helper()
 	start := time.Now()
@@ -488,7 +488,7 @@ func (b *testbed) checkIPv6(wan, defaultRoute, ispRoute string, mss int) string 
 	default:
 	}
 
-	return prefixes
+	return prefixes, lan
 }
 
 // TestIPv6: over the PPPoE session, IPv6CP gives the link its link-local
@@ -501,7 +501,7 @@ func (b *testbed) checkIPv6(wan, defaultRoute, ispRoute string, mss int) string 
 func TestIPv6(t *testing.T) {
 	b := boot(t, *rootfs)
 	b.waitSession(120 * time.Second)
-	prefixes := b.checkIPv6("ppp0", `(?m)^default dev ppp0\b`, `via fe80::\S+ dev ppp\d+`, 1432)
+	prefixes, lan := b.checkIPv6("ppp0", `(?m)^default dev ppp0\b`, `via fe80::\S+ dev ppp\d+`, 1432)
 
 	// Renewal at T1 (the ISP's preferred lifetime is 40 s: T1 = 20 s).
 	renew := regexp.MustCompile(`(?m)RENEW from fe80::\S+ on ppp\d+`)
@@ -515,6 +515,35 @@ func TestIPv6(t *testing.T) {
 	}
 	if out := b.router.Must("cat /run/services/outputs/wan6/prefixes"); strings.TrimSpace(out) != prefixes {
 		t.Errorf("after renewing, the LAN's prefixes are %q, want %q still", out, prefixes)
+	}
+
+	// The session drops and comes back as a new ppp0: the client starts
+	// again on it, and the ISP gives the same prefix back (its binding
+	// lives) routed to the new link; the LAN's IPv6 works again.
+	b.isp.Must("killall pppd")
+	dropped := time.Now()
+	// The kernel drops the ISP's route with the old session's interface:
+	// it is back once the client has asked again on the new session.
+	routed := regexp.MustCompile(`via fe80::\S+ dev ppp\d+`)
+	for deadline := dropped.Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		log, _ := b.router.Run("cat /run/log/wan6/current")
+		out, _ := b.router.Run("cat /run/services/outputs/wan6/prefixes 2>/dev/null")
+		route, _ := b.isp.Run("ip -6 route show 2001:db8:1000::/56")
+		if strings.Contains(log, "dhcp6c: ppp0 went away; restarting") && strings.TrimSpace(out) == prefixes && routed.MatchString(route) {
+			break
+		}
+		if time.Now().After(deadline) {
+			isp, _ := b.isp.Run("ip -6 addr show dev ppp0; tail -20 /run/log/dhcp6/current")
+			log, _ = b.router.Run("ip -6 addr show dev ppp0; grep -v 'cfdebug_print\\|config' /run/log/wan6/current | tail -n 60")
+			t.Fatalf("60 s after the session dropped: the LAN's prefixes %q (want %q again), the ISP's route %q (want via the new session):\n%s\nISP:\n%s", out, prefixes, route, log, isp)
+		}
+	}
+	t.Logf("session dropped to the delegated prefix routed again: %.1f s", time.Since(dropped).Seconds())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	lanNet := netip.MustParsePrefix(prefixes).Masked()
+	if src, err := echoAt(ctx, lan, web6); err != nil || !lanNet.Contains(src) {
+		t.Errorf("after the redial, the LAN host's IPv6 to the internet: from %v, %v", src, err)
 	}
 
 	// Stopped, the client releases: the ISP withdraws the route.

@@ -196,10 +196,14 @@ func serve(ctx context.Context, s *Server, patterns []string) error {
 }
 
 // join keeps the multicast group joined on every matching interface that
-// is up; PPP interfaces appear with each session.
+// is up; PPP interfaces appear with each session. It joins again at every
+// tick: a membership can be lost when a new session's interface is set up
+// around it (seen: a server that joined a redialled session's ppp0 heard
+// nothing more), and joining a group twice only says so.
 func join(ctx context.Context, p *ipv6.PacketConn, patterns []string) {
 	group := &net.UDPAddr{IP: net.ParseIP("ff02::1:2")}
 	joined := map[int]string{}
+	failed := map[int]bool{} // logged once per interface
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -210,14 +214,15 @@ func join(ctx context.Context, p *ipv6.PacketConn, patterns []string) {
 				continue
 			}
 			now[i.Index] = i.Name
-			if joined[i.Index] == i.Name {
-				continue
+			err := p.JoinGroup(&i, group)
+			switch {
+			case err == nil && joined[i.Index] != i.Name:
+				joined[i.Index] = i.Name
+				log.Printf("dhcp6d: listening on %s", i.Name)
+			case err != nil && !errors.Is(err, syscall.EADDRINUSE) && !failed[i.Index]:
+				log.Printf("dhcp6d: %s: %v (trying again every second)", i.Name, err)
+				failed[i.Index] = true
 			}
-			if err := p.JoinGroup(&i, group); err != nil {
-				continue // no link-local address yet: next tick
-			}
-			joined[i.Index] = i.Name
-			log.Printf("dhcp6d: listening on %s", i.Name)
 		}
 		for idx := range joined {
 			if _, ok := now[idx]; !ok {
