@@ -2,6 +2,8 @@ package ubootscript
 
 import (
 	"bytes"
+	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,7 +84,41 @@ func TestCheckBoot(t *testing.T) {
 	}
 }
 
-const goodFlash = `echo bazwrt: writing firmware.bin
+// firmwareSize is the firmware.bin of the flash tests: small, so that the
+// runs of the model are quick.
+const firmwareSize = 0x30000
+
+// firmware is the flash tests' firmware.bin.
+func firmware(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i * 7 / 5)
+	}
+	return b
+}
+
+// goodFlash is flash.scr as fwimage writes it for firmware(firmwareSize)
+// on the gl-ar750 (checks at the download + the partition size).
+var goodFlash = func() string {
+	crc := crc32.ChecksumIEEE(firmware(firmwareSize))
+	return fmt.Sprintf(`echo bazwrt: writing firmware.bin
+setenv filesize
+tftpboot 0x81100000 firmware.bin
+mw.l 0x820a0000 0 4
+mw.l 0x820a0000 ${filesize}
+mw.l 0x820a0004 0x30000
+crc32 0x81100000 0x30000 0x820a0008
+mw.b 0x820a000c %#02x
+mw.b 0x820a000d %#02x
+mw.b 0x820a000e %#02x
+mw.b 0x820a000f %#02x
+if cmp.l 0x820a0000 0x820a0004 1; then if cmp.b 0x820a0008 0x820a000c 4; then erase 0x9f060000 +0xfa0000 && cp.b 0x81100000 0x9f060000 0x30000 && cmp.b 0x81100000 0x9f060000 0x30000 && reset; else echo bazwrt: wrong CRC32; fi; else echo bazwrt: wrong size; fi
+`, byte(crc>>24), byte(crc>>16), byte(crc>>8), byte(crc))
+}()
+
+// unchecked is the flash.scr before the checks: it erases whatever was
+// downloaded.
+const unchecked = `echo bazwrt: writing firmware.bin
 setenv filesize
 tftpboot 0x81100000 firmware.bin
 erase 0x9f060000 +0xfa0000
@@ -90,10 +126,10 @@ cp.b 0x81100000 0x9f060000 ${filesize}
 reset
 `
 
-func flashDir(t *testing.T, script string, firmware int) string {
+func flashDir(t *testing.T, script string, firmwareSize int) string {
 	t.Helper()
 	dir := t.TempDir()
-	for name, b := range map[string][]byte{"flash.scr": []byte(script), "firmware.bin": bytes.Repeat([]byte{0xff}, firmware)} {
+	for name, b := range map[string][]byte{"flash.scr": []byte(script), "firmware.bin": firmware(firmwareSize)} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -102,32 +138,67 @@ func flashDir(t *testing.T, script string, firmware int) string {
 }
 
 func TestCheckFlash(t *testing.T) {
-	check := func(script string, firmware int) error {
-		return CheckFlash(board, flashDir(t, script, firmware), script, 0x81000000, 0x9f060000, 0xfa0000)
+	check := func(script string, firmwareSize int) error {
+		return CheckFlash(board, flashDir(t, script, firmwareSize), script, 0x81000000, 0x9f060000, 0xfa0000)
 	}
-	if err := check(goodFlash, 0x800000); err != nil {
+	if err := check(goodFlash, firmwareSize); err != nil {
 		t.Fatalf("a working flash.scr: %v", err)
 	}
+	const checks = "if cmp.l 0x820a0000 0x820a0004 1; then if cmp.b 0x820a0008 0x820a000c 4; then "
 	for _, tc := range []struct {
 		name, script string
 		firmware     int
 		want         string
 	}{
-		{"erases past the partition", strings.Replace(goodFlash, "+0xfa0000", "+0xfb0000", 1), 0x800000, "want the firmware partition"},
-		{"erases elsewhere", strings.Replace(goodFlash, "erase 0x9f060000", "erase 0x9f000000", 1), 0x800000, "want the firmware partition"},
-		{"copies another address", strings.Replace(goodFlash, "cp.b 0x81100000", "cp.b 0x81200000", 1), 0x800000, "want a copy of the download"},
-		{"copies a fixed size", strings.Replace(goodFlash, "${filesize}", "0xfa0000", 1), 0x800000, "want a copy of the download"},
-		{"filesize not cleared", strings.Replace(goodFlash, "setenv filesize\n", "", 1), 0x800000, "no clear step"},
-		{"erase before the download", strings.Replace(strings.Replace(goodFlash, "tftpboot 0x81100000 firmware.bin\n", "", 1), "cp.b", "tftpboot 0x81100000 firmware.bin\ncp.b", 1), 0x800000, "before"},
-		{"download over the script", strings.ReplaceAll(goodFlash, "0x81100000", "0x80f00000"), 0x800000, "overlaps"},
-		{"download past RAM", strings.ReplaceAll(goodFlash, "0x81100000", "0x87100000"), 0x800000, "not in RAM below the boot loader"},
+		{"no checks", unchecked, firmwareSize, "with a download one byte short it erases 0x9f060000 +0xfa0000"},
+		{"no size check", strings.Replace(goodFlash, "if cmp.l 0x820a0000 0x820a0004 1", "if cmp.l 0x820a0000 0x820a0000 1", 1), firmwareSize, "with a download one byte short it erases"},
+		{"no CRC check", strings.Replace(goodFlash, "if cmp.b 0x820a0008 0x820a000c 4", "if cmp.b 0x820a0008 0x820a0008 4", 1), firmwareSize, "with a download with a byte flipped it erases"},
+		{"CRC of filesize bytes", strings.Replace(goodFlash, "crc32 0x81100000 0x30000", "crc32 0x81100000 ${filesize}", 1), firmwareSize, ""},
+		{"erase before the checks", strings.Replace(strings.Replace(goodFlash, "erase 0x9f060000 +0xfa0000 && ", "", 1), "if cmp.l", "erase 0x9f060000 +0xfa0000\nif cmp.l", 1), firmwareSize, "with a download one byte short it erases 0x9f060000 +0xfa0000"},
+		{"erase outside the if", strings.Replace(goodFlash, checks+"erase 0x9f060000 +0xfa0000 && ", "erase 0x9f060000 +0xfa0000 ; "+checks, 1), firmwareSize, "with a failed download it erases"},
+		{"filesize not cleared", strings.Replace(goodFlash, "setenv filesize\n", "", 1), firmwareSize, "with a failed download it erases"},
+		{"erases past the partition", strings.Replace(goodFlash, "+0xfa0000", "+0xfb0000", 1), firmwareSize, "want the firmware partition"},
+		{"erases elsewhere", strings.Replace(goodFlash, "erase 0x9f060000", "erase 0x9f000000", 1), firmwareSize, "want the firmware partition"},
+		{"copies another address", strings.Replace(goodFlash, "cp.b 0x81100000", "cp.b 0x81200000", 1), firmwareSize, "want a copy of the download"},
+		{"copies too little", strings.Replace(goodFlash, "cp.b 0x81100000 0x9f060000 0x30000", "cp.b 0x81100000 0x9f060000 0x2ffff", 1), firmwareSize, "does not hold firmware.bin"},
+		{"no reset", strings.Replace(goodFlash, " && reset", "", 1), firmwareSize, "with a whole download it does not reset"},
+		{"resets after a bad download", strings.Replace(goodFlash, "wrong size; fi", "wrong size ; reset ; fi", 1), firmwareSize, "with a download one byte short it resets"},
+		{"says nothing", strings.Replace(goodFlash, "else echo bazwrt: wrong size; ", "", 1), firmwareSize, "with a download one byte short it echoes nothing"},
+		{"checks inside the download", strings.ReplaceAll(goodFlash, "0x820a00", "0x811a00"), firmwareSize, "overlaps"},
+		{"download over the script", strings.ReplaceAll(goodFlash, "0x81100000", "0x80f00000"), firmwareSize, "overlaps"},
+		{"download past RAM", strings.ReplaceAll(goodFlash, "0x81100000", "0x87100000"), firmwareSize, "not in RAM below the boot loader"},
 		{"image larger than the partition", goodFlash, 0xfa0001, "more than the partition"},
-		{"two commands a line", strings.Replace(goodFlash, "reset", "sleep 1; reset", 1), 0x800000, "parsers"},
+		{"another image", goodFlash, firmwareSize - 0x10000, "with a whole download it erases nothing"},
+		{"unknown command", strings.Replace(goodFlash, "setenv filesize\n", "sleep 1\nsetenv filesize\n", 1), firmwareSize, "not a command of a flash script"},
+		{"or", strings.Replace(goodFlash, " && reset", " || reset", 1), firmwareSize, "quotes, #, |"},
+		{"if without fi", strings.Replace(goodFlash, "wrong size; fi", "wrong size", 1), firmwareSize, `want "fi"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := check(tc.script, tc.firmware); err == nil || !strings.Contains(err.Error(), tc.want) {
+			err := check(tc.script, tc.firmware)
+			if tc.want == "" {
+				if err != nil {
+					t.Errorf("CheckFlash = %v, want no error", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("CheckFlash = %v, want an error with %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestParseHush(t *testing.T) {
+	stmts, err := ParseHush("setenv filesize\nif a 1 && b; then c; if d; then e && f; fi; else g; fi\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	walk(stmts, func(c Cmd) { got = append(got, c.Name) })
+	if want := "setenv a b c d e f g"; strings.Join(got, " ") != want {
+		t.Errorf("commands %q, want %q", got, want)
+	}
+	if len(stmts) != 2 || stmts[1].If == nil || len(stmts[1].If.Cond) != 2 || len(stmts[1].If.Then) != 2 || len(stmts[1].If.Else) != 1 {
+		t.Errorf("structure: %+v", stmts)
 	}
 }

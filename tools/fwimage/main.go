@@ -7,7 +7,8 @@
 //	    [-dtb device.dtb -flash-offset 0x60000] -o firmware.bin [-report size.txt]
 //	fwimage script -arch mips -name NAME -o out.scr script.txt
 //	fwimage flash-script -arch mips -ram-start 0x0 -ram-size 0x8000000 \
-//	    -flash-address 0x9f060000 -partition-size 0xfa0000 [-file firmware.bin] \
+//	    -flash-address 0x9f060000 -partition-size 0xfa0000 -image firmware.bin \
+//	    [-file firmware.bin] \
 //	    [-load ADDR] [-name NAME] -o flash.scr
 //	fwimage tftpboot -kernel-bin vmlinux.bin [-vmlinux vmlinux] -dtb device.dtb \
 //	    -rootfs rootfs.squashfs -arch mips -load 0x80060000 -entry 0x80060000 \

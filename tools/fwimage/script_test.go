@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
+	"hash/crc32"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,25 +102,39 @@ func TestScriptErrors(t *testing.T) {
 func TestFlashScript(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "flash.scr")
+	img := write(t, dir, "firmware.bin", fakeUImage(0x100000))
 	runOK(t, "flash-script", "-arch", "mips", "-ram-start", "0x0", "-ram-size", "0x8000000",
-		"-flash-address", "0x9f060000", "-partition-size", "0xfa0000", "-o", out)
-	// No test runs flash.scr in a U-Boot: check what makes it work on the
-	// board (it is run from RAM start + 16 MiB) instead of its text.
-	write(t, dir, "firmware.bin", fakeUImage(0x800000))
-	if err := ubootscript.CheckFlash(mipsBoard, dir, dumpScript(t, out), 0x81000000, 0x9f060000, 0xfa0000); err != nil {
+		"-flash-address", "0x9f060000", "-partition-size", "0xfa0000", "-image", img, "-o", out)
+	// Check what makes it work on the board (it is run from RAM start +
+	// 16 MiB) by running it in ubootscript's model of U-Boot against good
+	// and bad downloads of firmware.bin; //tests/uboot runs it in U-Boot.
+	text := dumpScript(t, out)
+	if err := ubootscript.CheckFlash(mipsBoard, dir, text, 0x81000000, 0x9f060000, 0xfa0000); err != nil {
 		t.Error(err)
 	}
 	h, _, _ := legacy.Decode(read(t, out))
 	if h.NameString() != "bazwrt flash" {
 		t.Errorf("name = %q", h.NameString())
 	}
+	// The size and CRC32 come from -image.
+	contains(t, "mips flash.scr", text, fmt.Sprintf("mw.l 0x820a0004 %#x\n", 0x100000))
+	contains(t, "mips flash.scr", text, fmt.Sprintf("CRC32 %08x", crc32.ChecksumIEEE(read(t, img))))
+
+	// The script checks against the image it was made for: another
+	// firmware.bin next to it, of the same size, is refused.
+	other := fakeUImage(0x100000)
+	other[0x80000] ^= 1
+	write(t, dir, "firmware.bin", other)
+	if err := ubootscript.CheckFlash(mipsBoard, dir, text, 0x81000000, 0x9f060000, 0xfa0000); err == nil || !strings.Contains(err.Error(), "want the firmware partition") {
+		t.Errorf("CheckFlash with another image = %v, want the script to refuse it", err)
+	}
 
 	// ARM: U-Boot addresses are physical; -load and -file override.
+	fw := write(t, dir, "fw.bin", fakeUImage(0x80000))
 	runOK(t, "flash-script", "-arch", "arm", "-ram-start", "0x40000000", "-ram-size", "0x4000000",
-		"-flash-address", "0x100000", "-partition-size", "0x800000", "-file", "fw.bin", "-load", "0x42000000", "-o", out)
-	write(t, dir, "fw.bin", fakeUImage(0x400000))
+		"-flash-address", "0x100000", "-partition-size", "0x800000", "-image", fw, "-file", "fw.bin", "-load", "0x42000000", "-o", out)
 	arm := ubootscript.Board{RAMStart: 0x40000000, RAMSize: 0x4000000, BootloaderReserve: 1 << 20}
-	text := dumpScriptAnyArch(t, out)
+	text = dumpScriptAnyArch(t, out)
 	if err := ubootscript.CheckFlash(arm, dir, text, 0x41000000, 0x100000, 0x800000); err != nil {
 		t.Error(err)
 	}
@@ -138,7 +154,8 @@ func dumpScriptAnyArch(t *testing.T, path string) string {
 
 func TestFlashScriptErrors(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "flash.scr")
-	base := []string{"flash-script", "-arch", "mips", "-ram-start", "0x0", "-flash-address", "0x9f060000", "-o", out}
+	img := write(t, t.TempDir(), "firmware.bin", fakeUImage(0x10000))
+	base := []string{"flash-script", "-arch", "mips", "-ram-start", "0x0", "-flash-address", "0x9f060000", "-image", img, "-o", out}
 	for _, tt := range []struct {
 		name  string
 		extra []string
@@ -154,9 +171,16 @@ func TestFlashScriptErrors(t *testing.T) {
 			"-load 0x1000000 is not a KSEG0 address (0x80000000 + physical)"},
 		{"RAM above KSEG0", []string{"-ram-size", "0x40000000", "-partition-size", "0xfa0000"},
 			"RAM ends above the 512 MiB that KSEG0 maps"},
+		{"image larger than the partition", []string{"-ram-size", "0x8000000", "-partition-size", "0xf000"},
+			"-image " + img + " is 65536 bytes, more than the -partition-size 0xf000"},
+		{"checks over U-Boot", []string{"-ram-size", "0x20a0008", "-partition-size", "0xfa0000", "-bootloader-reserve", "0x8"},
+			"the checks of the download [0x20a0000, 0x20a0010) (U-Boot 0x820a0000) is outside RAM"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			contains(t, "error", runFail(t, 1, append(base, tt.extra...)...), tt.want)
 		})
 	}
+	// Without the image there is nothing to check the download against.
+	contains(t, "error", runFail(t, 2, "flash-script", "-arch", "mips", "-ram-size", "0x8000000",
+		"-flash-address", "0x9f060000", "-partition-size", "0xfa0000", "-o", out), "missing -image")
 }

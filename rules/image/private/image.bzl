@@ -66,12 +66,14 @@ def _flash_image_impl(ctx):
     sargs.add("-ram-size", _hex(dev.ram_size))
     sargs.add("-flash-address", _hex(dev.flash_address))
     sargs.add("-partition-size", _hex(dev.flash_size))
+    sargs.add("-image", firmware)
     sargs.add("-file", firmware.basename)
     sargs.add("-name", _uimage_name(dev, "flash"))
     sargs.add("-o", script)
     ctx.actions.run(
         executable = ctx.executable._fwimage,
         arguments = [sargs],
+        inputs = [firmware],
         outputs = [script],
         mnemonic = "FlashScript",
         progress_message = "Writing flash script %s" % ctx.label,
@@ -103,8 +105,10 @@ Outputs, in the directory <name>/:
   (DeviceInfo.flash_size), listing the sizes and, from the manifest, the ten
   largest packages and files.
 - flash.scr: a U-Boot script image that downloads firmware.bin over TFTP,
-  erases the firmware partition (DeviceInfo.flash_address, flash_size) and
-  copies the image into it. At the U-Boot prompt: tftpboot ADDR flash.scr;
+  checks its size and CRC32 against the image's (stopping with a message,
+  nothing erased, when either differs), erases the firmware partition
+  (DeviceInfo.flash_address, flash_size), copies the image into it, reads
+  it back and resets. At the U-Boot prompt: tftpboot ADDR flash.scr;
   source ADDR (see docs/images.md for ADDR).
 - size.txt: the sizes, the free space and the largest packages and files.
 - manifest.json: the root filesystem's manifest, for looking up sizes.
