@@ -35,6 +35,7 @@ load(
     _publish_ifname = "publish_ifname",
     _service_db = "service_db",
     _shell_quote = "shell_quote",
+    _template_service_name = "template_service_name",
     _write_service = "write_service",
 )
 load(
@@ -72,6 +73,10 @@ write_service = _write_service
 
 publish_ifname = _publish_ifname
 shell_quote = _shell_quote
+
+# The checked device name of a template macro's service, for the rules the
+# macro makes beside it (attributes `service` and `service_name`).
+template_service_name = _template_service_name
 ipv4_error = _ipv4_error
 ipv6_error = _ipv6_error
 ip_error = _ip_error

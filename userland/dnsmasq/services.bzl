@@ -93,8 +93,8 @@ load(
     "ipv6_error",
     "ipv6_to_int",
     "mac_error",
-    "service_name_error",
     "shell_quote",
+    "template_service_name",
     "write_service",
 )
 
@@ -127,10 +127,8 @@ def _pow2(n):
     return p
 
 def _service_name(ctx):
-    attr, name = ("service_name", ctx.attr.service_name) if ctx.attr.service_name else ("name", ctx.attr.service)
-    err = service_name_error(name)
-    if err:
-        _fail(attr, err)
+    name = template_service_name(ctx)
+    attr = "service_name" if ctx.attr.service_name else "name"
     if [c for c in name.elems() if c not in _NAME_CHARS]:
         _fail(attr, "%r names dnsmasq's files: want letters, digits and . _ - + @ only" % name)
     return name

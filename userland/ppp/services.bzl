@@ -52,8 +52,8 @@ load(
     "SERVICE_ATTRS",
     "ifname_error",
     "publish_ifname",
-    "service_name_error",
     "shell_quote",
+    "template_service_name",
     "write_service",
 )
 
@@ -86,13 +86,6 @@ _EXIT_REASONS = [
 def _fail(attr, msg):
     fail("attribute %s: %s" % (attr, msg))
 
-def _service_name(ctx):
-    attr, name = ("service_name", ctx.attr.service_name) if ctx.attr.service_name else ("name", ctx.attr.service)
-    err = service_name_error(name)
-    if err:
-        _fail(attr, err)
-    return name
-
 def pppd_quote(attr, s):
     """Quotes s as one word of a pppd options or secrets file.
 
@@ -117,7 +110,7 @@ def _range(attr, v, lo, hi, why):
         _fail(attr, "%d is out of range: want %d..%d (%s)" % (v, lo, hi, why))
 
 def _options_impl(ctx):
-    svc = _service_name(ctx)
+    svc = template_service_name(ctx)
     for a in ("interface", "ifname"):
         err = ifname_error(getattr(ctx.attr, a))
         if err:

@@ -39,8 +39,8 @@ load(
     "int_to_ipv4",
     "ipv4_error",
     "ipv4_to_int",
-    "service_name_error",
     "shell_quote",
+    "template_service_name",
     "write_service",
 )
 load("//userland/ppp:services.bzl", "pppd_quote")
@@ -62,10 +62,7 @@ def _entry(ctx, path, content, mode):
     return f, fs_entry(path, "file", mode, str(ctx.label), source = f.path)
 
 def _files_impl(ctx):
-    svc = ctx.attr.service_name or ctx.attr.service
-    err = service_name_error(svc)
-    if err:
-        _fail("service_name" if ctx.attr.service_name else "name", err)
+    svc = template_service_name(ctx)
     err = ifname_error(ctx.attr.interface)
     if err:
         _fail("interface", err)

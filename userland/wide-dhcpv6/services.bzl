@@ -45,8 +45,8 @@ load(
     "SERVICE_ATTRS",
     "ServiceInfo",
     "ifname_error",
-    "service_name_error",
     "shell_quote",
+    "template_service_name",
     "write_service",
 )
 
@@ -59,13 +59,6 @@ _MAX_LAN = 16
 
 def _fail(attr, msg):
     fail("attribute %s: %s" % (attr, msg))
-
-def _service_name(ctx):
-    attr, name = ("service_name", ctx.attr.service_name) if ctx.attr.service_name else ("name", ctx.attr.service)
-    err = service_name_error(name)
-    if err:
-        _fail(attr, err)
-    return name
 
 def _ifname(attr, target):
     if InterfaceInfo not in target:
@@ -89,7 +82,7 @@ DhcpcConfigInfo = provider(
 )
 
 def _files_impl(ctx):
-    svc = _service_name(ctx)
+    svc = template_service_name(ctx)
     wan = _ifname("wan", ctx.attr.wan)
     if not ctx.attr.lan:
         _fail("lan", "empty: want the LAN interfaces to number from the delegated prefix")
@@ -205,7 +198,7 @@ def _service_impl(ctx):
         # Release through the interface that is gone.
         "  echo \"dhcp6c: %s went away; restarting\" >&2; kill -9 $$ ) &" % c.wan,
         "export DHCP6C_DUID_INTERFACE=%s" % shell_quote(c.duid_interface),
-        "exec dhcp6c -f -c %s -p /run/dhcp6c-%s.pid %s" % (shell_quote(c.conf), _service_name(ctx), wan),
+        "exec dhcp6c -f -c %s -p /run/dhcp6c-%s.pid %s" % (shell_quote(c.conf), template_service_name(ctx), wan),
     ]) + "\n"
     return write_service(
         ctx,

@@ -19,6 +19,25 @@ def _service_name(ctx):
         _fail("service_name" if ctx.attr.service_name else "name", err)
     return name
 
+def template_service_name(ctx):
+    """The checked name on the device of a template macro's service.
+
+    For the rules a macro makes beside its service (a configuration or
+    options file), which have the attributes `service` (the macro's name)
+    and `service_name` (the name on the device, if not that).
+
+    Args:
+      ctx: the rule context.
+
+    Returns:
+      The name; a bad one fails naming the attribute it came from.
+    """
+    attr, name = ("service_name", ctx.attr.service_name) if ctx.attr.service_name else ("name", ctx.attr.service)
+    err = service_name_error(name)
+    if err:
+        _fail(attr, err)
+    return name
+
 def shell_quote(s):
     """Quotes s for a POSIX shell: 'it'\\''s'.
 
