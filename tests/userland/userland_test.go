@@ -136,6 +136,7 @@ func TestELFPolicy(t *testing.T) {
 				"dropbear/usr/bin/dropbearkey",
 				"dropbear/usr/sbin/dropbear",
 				"floattest/bin/floattest",
+				"hostapd/usr/sbin/hostapd",
 				"ppp/usr/sbin/pppd",
 				"ppp/usr/sbin/pppoe-discovery",
 				"rp-pppoe/usr/sbin/pppoe",
@@ -187,10 +188,10 @@ func TestBusyboxRuns(t *testing.T) {
 	}
 }
 
-// dropbear, dnsmasq and the PPPoE programs run on the device's CPU:
+// dropbear, dnsmasq, hostapd and the PPPoE programs run on the device's CPU:
 // dropbearkey makes and reads back an ed25519 key (the SSH server's host
-// key), dnsmasq checks a configuration, pppd and rp-pppoe give their
-// versions.
+// key), dnsmasq checks a configuration, hostapd, pppd and rp-pppoe give
+// their versions.
 func TestDaemonsRun(t *testing.T) {
 	for _, p := range built(t) {
 		t.Run(p.name, func(t *testing.T) {
@@ -223,6 +224,11 @@ func TestDaemonsRun(t *testing.T) {
 			out, err = qemuCommand(t, p.qemu, filepath.Join(dir, "rp-pppoe/usr/sbin/pppoe"), "-V").CombinedOutput()
 			if !strings.Contains(string(out), "RP-PPPoE Version 3.15") {
 				t.Errorf("pppoe -V: %v\n%s", err, out)
+			}
+			// hostapd -v gives its version and exits 1.
+			out, err = qemuCommand(t, p.qemu, filepath.Join(dir, "hostapd/usr/sbin/hostapd"), "-v").CombinedOutput()
+			if e, ok := err.(*exec.ExitError); !ok || e.ExitCode() != 1 || !strings.Contains(string(out), "hostapd v2.10\n") {
+				t.Errorf("hostapd -v: %v\n%s", err, out)
 			}
 			// -k (kernel-mode PPPoE) is compiled in; usage exits 1.
 			out, _ = qemuCommand(t, p.qemu, filepath.Join(dir, "rp-pppoe/usr/sbin/pppoe-server"), "-h").CombinedOutput()

@@ -13,6 +13,19 @@ make -j"$jobs" {make_args}
 make {make_args} DESTDIR="$staging" {install_args}
 """
 
+# Run before the script of a package with deps: their staging trees, merged
+# into one tree $deps in the scratch directory (next to $build; the
+# -ffile-prefix-map of the scratch directory covers it).
+_DEPS = """
+deps=$(dirname "$build")/deps
+mkdir -p "$deps"
+for d in {trees}; do
+  cp -R "$execroot/$d/." "$deps/"
+done
+chmod -R u+w "$deps"
+export deps
+"""
+
 # What a package's staging tree keeps out of a root filesystem by default:
 # headers, static libraries, pkg-config files and documentation.
 ROOTFS_EXCLUDE = ["include/**", "usr/include/**", "*.a", "*.la", "*.o", "lib/pkgconfig/**", "usr/lib/pkgconfig/**", "share/man/**", "usr/share/man/**", "share/doc/**", "usr/share/doc/**", "share/info/**", "usr/share/info/**"]
@@ -67,6 +80,12 @@ def _package_impl(ctx, bootstrap):
         "TC_LIBGCC": "",
     }
     inputs = ([ctx.file.src] if ctx.file.src else []) + data
+    deps = [d[PkgInfo].staging for d in ctx.attr.deps]
+    if deps:
+        # Only for packages with deps, so that the others' actions (and
+        # their cache keys) stay as they were.
+        inputs += deps
+        env["PKG_SCRIPT"] = _DEPS.format(trees = _shell_words([d.path for d in deps])) + script
     if musl:
         env.update({
             "TC_CFLAGS": " ".join(musl.cflags + ctx.attr.copts),
@@ -134,6 +153,10 @@ _ATTRS = {
     "configure_args": attr.string_list(doc = "Autotools: arguments of configure after --host and --build."),
     "make_args": attr.string_list(doc = "Autotools: arguments of both make calls."),
     "install_args": attr.string_list(doc = "Autotools: targets and arguments of the install make call (default: install)."),
+    "deps": attr.label_list(
+        providers = [PkgInfo],
+        doc = "Packages built for the same platform whose staging trees (headers, static libraries) this build uses: all of them are copied into one tree, $deps, before the script runs (e.g. -I$deps/usr/include -L$deps/usr/lib). Nothing of them is linked or installed unless the script does it.",
+    ),
     "copts": attr.string_list(doc = "More flags for every compile, after the toolchain's."),
     "binaries": attr.string_list(doc = "Install paths (e.g. usr/sbin/dropbear) to export as files of their own; the build fails when one is missing."),
     "source_date_epoch": attr.int(default = 1704067200, doc = "SOURCE_DATE_EPOCH of the build: the time a package may write into its outputs."),
