@@ -1,5 +1,6 @@
-// Package qemu boots //devices/qemu:image in QEMU and checks the running
-// system over the serial console: the default services are up, a killed
+// Package qemu boots a QEMU device's image (//devices/qemu, qemu-armv7l,
+// qemu-aarch64: one test target each) and checks the running system over
+// the serial console: the default services are up, a killed
 // longrun comes back, /etc/hosts and the host name are as configured, the
 // logs work, and poweroff makes QEMU exit.
 package qemu
@@ -24,6 +25,7 @@ import (
 )
 
 var (
+	arch     = flag.String("arch", "mips", "the device's QEMU architecture: "+strings.Join(vm.Arches(), ", "))
 	kernel   = flag.String("kernel", "", "rootpath of the kernel")
 	rootfs   = flag.String("rootfs", "", "rootpath of the squashfs root filesystem")
 	services = flag.String("services", "", "rootpath of the image's compiled service database")
@@ -114,8 +116,12 @@ func defaultServices(t *testing.T, file string) []string {
 }
 
 func TestSmoke(t *testing.T) {
-	if _, err := exec.LookPath("qemu-system-mips"); err != nil {
-		t.Fatalf("%v: install the Debian package qemu-system-mips", err)
+	a := vm.Arch(*arch)
+	if a.QEMU() == "" {
+		t.Fatalf("-arch %q: want one of %v", *arch, vm.Arches())
+	}
+	if _, err := exec.LookPath(a.QEMU()); err != nil {
+		t.Fatalf("%v: install QEMU for %s (Debian's qemu-system-mips or qemu-system-arm)", err, a)
 	}
 	want := defaultServices(t, runfiles.Path(t, *services))
 	// The base services of every image must be among them.
@@ -129,6 +135,7 @@ func TestSmoke(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	v, err := vm.Start(ctx, vm.Config{
+		Arch:     a,
 		Kernel:   runfiles.Path(t, *kernel),
 		Rootfs:   runfiles.Path(t, *rootfs),
 		Dir:      t.TempDir(),

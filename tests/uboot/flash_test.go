@@ -197,17 +197,26 @@ type uboot struct {
 
 var promptRE = regexp.MustCompile(`=> $`)
 
-// boot starts QEMU with U-Boot, stops its autoboot and waits for the
-// prompt.
+// boot starts QEMU with U-Boot and a CFI flash backed by the file flash,
+// with QEMU's own TFTP server serving tftp, stops U-Boot's autoboot and
+// waits for the prompt.
 func boot(t *testing.T, tftp, flash string) *uboot {
 	t.Helper()
-	sock := filepath.Join(t.TempDir(), "console")
-	cmd := exec.Command(qemu, "-M", "virt", "-m", "512", "-nographic", "-no-reboot",
-		"-bios", uBoot,
+	return startUBoot(t, uBoot, qemu, "-M", "virt", "-m", "512",
 		"-drive", "if=pflash,unit=1,format=raw,file="+flash,
-		"-netdev", "user,id=n,restrict=on,tftp="+tftp, "-device", "virtio-net-device,netdev=n",
-		"-chardev", "socket,id=con,server=on,wait=on,path="+sock,
+		"-netdev", "user,id=n,restrict=on,tftp="+tftp, "-device", "virtio-net-device,netdev=n")
+}
+
+// startUBoot starts QEMU (binary) with the U-Boot image bios and the
+// machine's flags, its serial console on a socket; stops U-Boot's autoboot
+// and waits for the prompt.
+func startUBoot(t *testing.T, bios, binary string, machine ...string) *uboot {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "console")
+	args := append([]string{"-nographic", "-no-reboot", "-bios", bios}, machine...)
+	args = append(args, "-chardev", "socket,id=con,server=on,wait=on,path="+sock,
 		"-serial", "chardev:con", "-monitor", "none")
+	cmd := exec.Command(binary, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

@@ -151,7 +151,12 @@ var (
 	sourceRE = regexp.MustCompile(`tftpboot (\S+) boot\.scr; source (\S+)`)
 	phramRE  = regexp.MustCompile(`(?:^| )phram\.phram=phram0,(\w+),(\w+),(\w+)(?: |$)`)
 	mtdRE    = regexp.MustCompile(`(?:^| )mtdparts=phram0:(\w+)\(rootfs\)(?: |$)`)
+	memRE    = regexp.MustCompile(`(?:^| )mem=(\w+)(?: |$)`)
 )
+
+// BoardFDT is bootm's device tree argument for the tree U-Boot itself
+// runs with, which the board gave it (QEMU's virt machine).
+const BoardFDT = "${fdtcontroladdr}"
 
 // CheckBoot checks boot.scr (its text) of the RAM-boot directory dir with
 // its README.txt; kernel is where the kernel decompresses to (physical).
@@ -185,6 +190,7 @@ func CheckBoot(b Board, dir, script string, kernel Range) error {
 
 	loaded := map[uint64]string{} // U-Boot address -> file
 	var bootargs string
+	boardFDT := false
 	var rootfs *Range
 	for i, c := range cmds {
 		switch {
@@ -223,7 +229,9 @@ func CheckBoot(b Board, dir, script string, kernel Range) error {
 			} else if h, _, err := legacy.Decode(mustRead(filepath.Join(dir, loaded[a]))); err != nil || h.Type != legacy.TypeKernel {
 				fail("%v: %s is not a kernel uImage (%v)", c, loaded[a], err)
 			}
-			if len(c.Args) == 3 {
+			if len(c.Args) == 3 && c.Args[2] == BoardFDT {
+				boardFDT = true
+			} else if len(c.Args) == 3 {
 				d, err := num(c.Args[2])
 				if err != nil || !strings.HasSuffix(loaded[d], ".dtb") {
 					fail("%v: the DTB argument %s is not where a .dtb was downloaded", c, c.Args[2])
@@ -242,7 +250,13 @@ func CheckBoot(b Board, dir, script string, kernel Range) error {
 		fail("sets no bootargs")
 	}
 	dtbs, _ := filepath.Glob(filepath.Join(dir, "*.dtb"))
-	if len(dtbs) != 1 {
+	if boardFDT {
+		// No tree to reserve the rootfs in: mem= must keep the kernel
+		// below it (checked with the phram region below).
+		if len(dtbs) != 0 {
+			fail("passes the board's device tree, but %v lies next to it", dtbs)
+		}
+	} else if len(dtbs) != 1 {
 		fail("want one .dtb next to it, have %v", dtbs)
 	} else if tree, err := fdt.Decode(mustRead(dtbs[0])); err != nil {
 		fail("%s: %v", dtbs[0], err)
@@ -271,6 +285,15 @@ func CheckBoot(b Board, dir, script string, kernel Range) error {
 			fail("phram size %#x is not a multiple of its erase size %#x", size, erase)
 		default:
 			ranges = append(ranges, Range{"rootfs.squashfs (phram)", addr, addr + size})
+		}
+		if boardFDT {
+			if mm := memRE.FindStringSubmatch(bootargs); mm == nil {
+				fail("bootargs %q: with the board's device tree, want mem= to keep the kernel off the rootfs", bootargs)
+			} else if mem, err := num(mm[1]); err != nil {
+				fail("mem=: %v", err)
+			} else if b.RAMStart+mem > addr {
+				fail("mem=%s gives the kernel RAM up to %#x, over the rootfs at %#x", mm[1], b.RAMStart+mem, addr)
+			}
 		}
 		if mm := mtdRE.FindStringSubmatch(bootargs); mm == nil || mm[1] != m[2] {
 			fail("bootargs %q: mtdparts=phram0:SIZE(rootfs) is not the phram size %s", bootargs, m[2])

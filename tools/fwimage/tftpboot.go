@@ -25,7 +25,10 @@ type tftpboot struct {
 	rootfs region // reserved for the squashfs: its size rounded up to the erase block
 	phram  vm.Phram
 	uimage region
-	dtb    region // the separate DTB; size 0 when it is appended
+	dtb    region // the separate DTB; size 0 when it is appended or the board's
+	// boardFDT: the kernel gets U-Boot's own device tree, which the board
+	// gave it (QEMU's virt), and mem= instead of /reserved-memory.
+	boardFDT bool
 }
 
 func tftpbootCmd(args []string, stdout, stderr io.Writer) error {
@@ -33,6 +36,7 @@ func tftpbootCmd(args []string, stdout, stderr io.Writer) error {
 	kernelBin := fs.String("kernel-bin", "", "the raw kernel image `file` (vmlinux.bin)")
 	vmlinux := fs.String("vmlinux", "", "the kernel's ELF `file`, for where its .bss ends (default: assume 2 MiB past vmlinux.bin)")
 	dtbPath := fs.String("dtb", "", "the device tree `file` to patch")
+	boardFDT := fs.Bool("board-fdt", false, "instead of -dtb: boot with U-Boot's own device tree (${fdtcontroladdr}), which the board gives it (QEMU's virt machine), and keep the kernel off the rootfs with mem=")
 	rootfsPath := fs.String("rootfs", "", "the root filesystem, a squashfs `file`")
 	arch := fs.String("arch", "", "U-Boot architecture: "+archNames())
 	load := numFlag(fs, "load", 0, "kernel load address, as U-Boot and the uImage header give it")
@@ -41,13 +45,23 @@ func tftpbootCmd(args []string, stdout, stderr io.Writer) error {
 	ramSize := numFlag(fs, "ram-size", 0, "size of RAM in bytes")
 	erase := numFlag(fs, "erase-block", 0, "erase block of the phram device holding the rootfs: the device's flash erase block, a multiple of 64 KiB")
 	console := fs.String("console", "", "kernel console argument, such as ttyS0,115200")
+	compression := fs.String("compression", "lzma", "the uImage's compression: lzma, or none (a zImage decompresses itself; some U-Boots have no lzma)")
 	appendDTB := fs.Bool("append-dtb", false, "append the DTB to the kernel in the uImage (a U-Boot that cannot pass one); otherwise boot.scr loads it and passes it to bootm")
 	reserve := numFlag(fs, "bootloader-reserve", defaultBootloaderReserve, "bytes at the top of RAM that U-Boot uses and downloads must not touch")
 	name := fs.String("name", "bazwrt ram boot", "uImage name, at most 31 bytes")
 	servedAs := fs.String("served-as", "", "how README.txt names the directory to serve (default: -o as given)")
 	out := fs.String("o", "", "write the files into `directory` (made if missing)")
-	if err := parse(fs, args, 0, "kernel-bin", "dtb", "rootfs", "arch", "load", "entry", "ram-size", "erase-block", "console", "o"); err != nil {
+	if err := parse(fs, args, 0, "kernel-bin", "rootfs", "arch", "load", "entry", "ram-size", "erase-block", "console", "o"); err != nil {
 		return err
+	}
+	if (*dtbPath == "") == !*boardFDT {
+		return fmt.Errorf("-dtb %q -board-fdt=%v: want exactly one: the device tree to patch, or the board's", *dtbPath, *boardFDT)
+	}
+	if *compression != "lzma" && *compression != "none" {
+		return fmt.Errorf("-compression %q: want lzma or none", *compression)
+	}
+	if *boardFDT && *appendDTB {
+		return fmt.Errorf("-append-dtb with -board-fdt: there is no device tree to append")
 	}
 	if strings.ContainsAny(*console, " '\"") {
 		return fmt.Errorf("-console %q: want one kernel argument value such as ttyS0,115200, without spaces or quotes", *console)
@@ -59,13 +73,15 @@ func tftpbootCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dtbIn, err := readInput("dtb", *dtbPath)
-	if err != nil {
-		return err
-	}
-	tree, err := fdt.Decode(dtbIn)
-	if err != nil {
-		return fmt.Errorf("-dtb %s: %w", *dtbPath, err)
+	var tree *fdt.Tree
+	if !*boardFDT {
+		dtbIn, err := readInput("dtb", *dtbPath)
+		if err != nil {
+			return err
+		}
+		if tree, err = fdt.Decode(dtbIn); err != nil {
+			return fmt.Errorf("-dtb %s: %w", *dtbPath, err)
+		}
 	}
 	rootfs, err := readInput("rootfs", *rootfsPath)
 	if err != nil {
@@ -78,7 +94,7 @@ func tftpbootCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	t := tftpboot{ram: m}
+	t := tftpboot{ram: m, boardFDT: *boardFDT}
 
 	// The rootfs at the top of RAM, below the boot loader, aligned down to
 	// the erase block: as far from the kernel as it can be.
@@ -92,12 +108,19 @@ func tftpbootCmd(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-rootfs %s: %w", *rootfsPath, err)
 	}
 	bootargs := strings.Join(append([]string{"console=" + *console}, t.phram.KernelArgs()...), " ")
-
-	if err := patchDTB(tree, m, t.rootfs, bootargs); err != nil {
-		return fmt.Errorf("-dtb %s: %w", *dtbPath, err)
+	var dtb []byte
+	dtbName := ""
+	if *boardFDT {
+		// No tree of ours to reserve the rootfs in: the kernel takes the
+		// RAM below it only, as under run-vm.
+		bootargs += " " + vm.MemArg(m.start, t.phram)
+	} else {
+		if err := patchDTB(tree, m, t.rootfs, bootargs); err != nil {
+			return fmt.Errorf("-dtb %s: %w", *dtbPath, err)
+		}
+		dtb = tree.Encode()
+		dtbName = filepath.Base(*dtbPath)
 	}
-	dtb := tree.Encode()
-	dtbName := filepath.Base(*dtbPath)
 
 	// The kernel: lzma(vmlinux.bin [+ DTB]) in a uImage.
 	if *load > 0xffffffff || *entry > 0xffffffff {
@@ -125,17 +148,20 @@ func tftpbootCmd(args []string, stdout, stderr io.Writer) error {
 		extent = max(extent, uint64(len(kernel))+bssGuess)
 	}
 	t.kernel = region{"the kernel (decompressed)", kphys, extent}
-	lz, err := legacy.CompressLZMA(payload)
-	if err != nil {
-		return fmt.Errorf("-kernel-bin %s: lzma: %w", *kernelBin, err)
+	data, comp := payload, uint8(legacy.CompNone)
+	if *compression == "lzma" {
+		if data, err = legacy.CompressLZMA(payload); err != nil {
+			return fmt.Errorf("-kernel-bin %s: lzma: %w", *kernelBin, err)
+		}
+		comp = legacy.CompLZMA
 	}
-	h := legacy.Header{Load: uint32(*load), Entry: uint32(*entry), OS: legacy.OSLinux, Arch: legacy.Arches[*arch], Type: legacy.TypeKernel, Comp: legacy.CompLZMA}
+	h := legacy.Header{Load: uint32(*load), Entry: uint32(*entry), OS: legacy.OSLinux, Arch: legacy.Arches[*arch], Type: legacy.TypeKernel, Comp: comp}
 	if err := h.SetName(*name); err != nil {
 		return fmt.Errorf("-name: %w", err)
 	}
-	uimage := legacy.Encode(h, lz)
+	uimage := legacy.Encode(h, data)
 	t.uimage = region{"uImage", m.dataPhys(), uint64(len(uimage))}
-	if !*appendDTB {
+	if !*appendDTB && !*boardFDT {
 		t.dtb = region{dtbName, alignUp(t.uimage.end(), 64<<10), uint64(len(dtb))}
 	}
 
@@ -159,16 +185,20 @@ func tftpbootCmd(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("-o: %w", err)
 	}
-	for _, f := range []struct {
+	type file struct {
 		name string
 		data []byte
-	}{
+	}
+	files := []file{
 		{"uImage", uimage},
 		{"rootfs.squashfs", rootfs},
-		{dtbName, dtb},
 		{"boot.scr", scr},
 		{"README.txt", []byte(t.readme(*servedAs, bootargs, dtbName, *appendDTB))},
-	} {
+	}
+	if dtb != nil {
+		files = append(files, file{dtbName, dtb})
+	}
+	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
 			return fmt.Errorf("-o: %w", err)
 		}
@@ -184,10 +214,12 @@ func elfSpan(path string) (uint64, error) {
 		return 0, fmt.Errorf("-vmlinux: %w", err)
 	}
 	defer f.Close()
+	// By load address: ARM's vectors run at 0xffff0000 but are loaded with
+	// the rest of the kernel (their PhysAddr), which is what takes RAM.
 	lo, hi := ^uint64(0), uint64(0)
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_LOAD && p.Memsz > 0 {
-			lo, hi = min(lo, p.Vaddr), max(hi, p.Vaddr+p.Memsz)
+			lo, hi = min(lo, p.Paddr), max(hi, p.Paddr+p.Memsz)
 		}
 	}
 	if hi == 0 {
@@ -297,10 +329,13 @@ func (t tftpboot) bootScript(bootargs, dtbName string) string {
 	fmt.Fprintf(&b, "setenv bootargs '%s'\n", bootargs)
 	fmt.Fprintf(&b, "tftpboot %#x uImage\n", m.uboot(t.uimage.start))
 	fmt.Fprintf(&b, "tftpboot %#x rootfs.squashfs\n", m.uboot(t.rootfs.start))
-	if t.dtb.size > 0 {
+	switch {
+	case t.boardFDT:
+		fmt.Fprintf(&b, "bootm %#x - ${fdtcontroladdr}\n", m.uboot(t.uimage.start))
+	case t.dtb.size > 0:
 		fmt.Fprintf(&b, "tftpboot %#x %s\n", m.uboot(t.dtb.start), dtbName)
 		fmt.Fprintf(&b, "bootm %#x - %#x\n", m.uboot(t.uimage.start), m.uboot(t.dtb.start))
-	} else {
+	default:
 		fmt.Fprintf(&b, "bootm %#x\n", m.uboot(t.uimage.start))
 	}
 	return b.String()
@@ -314,6 +349,10 @@ func (t tftpboot) readme(dir, bootargs, dtbName string, appended bool) string {
 		ubootNote = fmt.Sprintf("; U-Boot's are %#x higher", m.offset)
 	}
 	kernel := "uImage           the kernel (lzma)"
+	dtbLine := fmt.Sprintf("  %-16s the device tree, patched: /reserved-memory/phram-rootfs, /chosen/bootargs\n", dtbName)
+	if t.boardFDT {
+		dtbLine = "  (device tree)    the board's, which U-Boot has (${fdtcontroladdr}); mem= keeps the kernel off the rootfs\n"
+	}
 	if appended {
 		kernel += ", " + dtbName + " appended"
 	}
@@ -322,8 +361,7 @@ RAM; nothing is written to flash.
 
   %s
   rootfs.squashfs  the root filesystem, mounted from RAM through phram
-  %-16s the device tree, patched: /reserved-memory/phram-rootfs, /chosen/bootargs
-  boot.scr         the U-Boot script that loads and boots them
+%s  boot.scr         the U-Boot script that loads and boots them
 
 1. Serve this directory (U-Boot asks port 69, which needs privileges:
    see docs/tftpd.md):
@@ -341,7 +379,7 @@ Kernel command line:
   %s
 
 Memory (physical addresses%s):
-`, kernel, dtbName, dir, m.uboot(m.scriptPhys()), m.uboot(m.scriptPhys()), bootargs, ubootNote)
+`, kernel, dtbLine, dir, m.uboot(m.scriptPhys()), m.uboot(m.scriptPhys()), bootargs, ubootNote)
 	regions := []region{t.kernel, {"boot.scr", m.scriptPhys(), scriptSlot}, t.uimage}
 	if t.dtb.size > 0 {
 		regions = append(regions, t.dtb)

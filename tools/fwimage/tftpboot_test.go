@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -24,6 +25,15 @@ func kernelBin() []byte {
 // mipsELF is a minimal big-endian MIPS ELF32 with one PT_LOAD segment of
 // memsz bytes at vaddr: what elfSpan reads of a vmlinux.
 func mipsELF(vaddr, memsz uint32) []byte {
+	return elf32(8, segment{vaddr, vaddr, memsz})
+}
+
+// segment is a PT_LOAD program header: where it runs, where it is loaded.
+type segment struct{ vaddr, paddr, memsz uint32 }
+
+// elf32 is a minimal big-endian ELF32 executable for machine with the
+// program headers segs.
+func elf32(machine uint16, segs ...segment) []byte {
 	var b bytes.Buffer
 	b.Write([]byte{0x7f, 'E', 'L', 'F', 1, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0})
 	be := binary.BigEndian
@@ -31,9 +41,36 @@ func mipsELF(vaddr, memsz uint32) []byte {
 		Type, Machine                                        uint16
 		Version, Entry, Phoff, Shoff, Flags                  uint32
 		Ehsize, Phentsize, Phnum, Shentsize, Shnum, Shstrndx uint16
-	}{2, 8, 1, vaddr, 52, 0, 0, 52, 32, 1, 40, 0, 0})
-	binary.Write(&b, be, [8]uint32{1, 0, vaddr, vaddr, 0, memsz, 7, 0x1000})
+	}{2, machine, 1, segs[0].vaddr, 52, 0, 0, 52, 32, uint16(len(segs)), 40, 0, 0})
+	for _, sg := range segs {
+		binary.Write(&b, be, [8]uint32{1, 0, sg.vaddr, sg.paddr, 0, sg.memsz, 7, 0x1000})
+	}
 	return b.Bytes()
+}
+
+// TestElfSpan: the RAM a vmlinux takes is that of its load addresses. An
+// ARM vmlinux runs its vectors at 0xffff0000 but loads them with the rest
+// (readelf -l of the qemu-armv7l kernel).
+func TestElfSpan(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name string
+		elf  []byte
+		want uint64
+	}{
+		{"mips", mipsELF(0x80060000, 0x701000), 0x701000},
+		{"arm vectors", elf32(40,
+			segment{0xc0008000, 0xc0008000, 0x1e0},
+			segment{0xc0100000, 0xc0100000, 0x20ac18},
+			segment{0xffff0000, 0xc0500000, 0x20},
+			segment{0xffff1000, 0xc0500060, 0x350},
+			segment{0xc0600000, 0xc0600000, 0xad600}), 0xc06ad600 - 0xc0008000},
+	} {
+		got, err := elfSpan(write(t, dir, tt.name, tt.elf))
+		if err != nil || got != tt.want {
+			t.Errorf("%s: elfSpan = %#x, %v; want %#x", tt.name, got, err, tt.want)
+		}
+	}
 }
 
 // mipsBoard is the gl-ar750's RAM as the script checks see it.
@@ -195,6 +232,50 @@ func TestTftpbootSeparateDTB(t *testing.T) {
 	}
 }
 
+// TestTftpbootBoardFDT boots a board whose device tree U-Boot has from
+// the board (QEMU's virt): no .dtb to patch, bootm passes U-Boot's tree,
+// and mem= keeps the kernel below the rootfs instead of /reserved-memory.
+func TestTftpbootBoardFDT(t *testing.T) {
+	dir := t.TempDir()
+	kernel := kernelBin()
+	kpath, rpath := write(t, dir, "zImage", kernel), write(t, dir, "rootfs.squashfs", fakeSquashfs(0x30000))
+	out := filepath.Join(dir, "ram")
+	runOK(t, "tftpboot", "-kernel-bin", kpath, "-board-fdt", "-rootfs", rpath, "-arch", "arm",
+		"-load", "0x40008000", "-entry", "0x40008000", "-ram-start", "0x40000000", "-ram-size", "0x10000000",
+		"-erase-block", "0x10000", "-console", "ttyAMA0", "-compression", "none", "-o", out)
+
+	// -compression none: the zImage as it is.
+	if h, payload, err := legacy.Decode(read(t, filepath.Join(out, "uImage"))); err != nil || h.Comp != legacy.CompNone || !bytes.Equal(payload, kernel) {
+		t.Errorf("uImage: %+v, %v; want the kernel uncompressed", h, err)
+	}
+	if dtbs, _ := filepath.Glob(filepath.Join(out, "*.dtb")); len(dtbs) != 0 {
+		t.Errorf("-board-fdt wrote %v", dtbs)
+	}
+	text := dumpScriptAnyArch(t, filepath.Join(out, "boot.scr"))
+	arm := ubootscript.Board{RAMStart: 0x40000000, RAMSize: 0x10000000, BootloaderReserve: 1 << 20}
+	kernelRange := ubootscript.Range{Name: "the kernel", Start: 0x40008000, End: 0x40008000 + uint64(len(kernel)) + 2<<20}
+	if err := ubootscript.CheckBoot(arm, out, text, kernelRange); err != nil {
+		t.Error(err)
+	}
+	cmds, err := ubootscript.Parse(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := cmds[len(cmds)-1]; last.Name != "bootm" || len(last.Args) != 3 || last.Args[2] != ubootscript.BoardFDT {
+		t.Errorf("boot.scr: %v; want bootm UIMAGE - %s", last, ubootscript.BoardFDT)
+	}
+	// The rootfs (3 erase blocks) at the top of RAM below U-Boot's
+	// megabyte; the kernel gets everything below it.
+	// RAM ends at 0x50000000, U-Boot keeps 1 MiB: the rootfs at 0x4fed0000.
+	if !regexp.MustCompile(`\bmem=0xfed0000\b`).MatchString(text) {
+		t.Errorf("boot.scr has no mem=0xfed0000 (the kernel's RAM up to the rootfs at 0x4fed0000):\n%s", text)
+	}
+	readme := string(read(t, filepath.Join(out, "README.txt")))
+	if !strings.Contains(readme, "${fdtcontroladdr}") || strings.Contains(readme, ".dtb") {
+		t.Errorf("README.txt does not say the board's device tree is used:\n%s", readme)
+	}
+}
+
 func TestTftpbootErrors(t *testing.T) {
 	dir := t.TempDir()
 	kpath := write(t, dir, "vmlinux.bin", kernelBin())
@@ -233,6 +314,10 @@ func TestTftpbootErrors(t *testing.T) {
 		{"not squashfs", tftpbootArgs(kpath, dtb, kpath, out), "-rootfs " + kpath + ": not a squashfs image"},
 		{"not a DTB", tftpbootArgs(kpath, notDTB, rpath, out), "-dtb " + notDTB + ": dtb: bad magic"},
 		{"not an ELF", append(std, "-vmlinux", kpath), "-vmlinux: bad magic number"},
+		{"compression", append(std, "-compression", "gzip"), `-compression "gzip": want lzma or none`},
+		{"both device trees", append(std, "-board-fdt"), "want exactly one: the device tree to patch, or the board's"},
+		{"no device tree", set(std, "-dtb", ""), "want exactly one: the device tree to patch, or the board's"},
+		{"append the board's", append(set(std, "-dtb", ""), "-board-fdt"), "-append-dtb with -board-fdt: there is no device tree to append"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			contains(t, "error", runFail(t, 1, tt.args...), tt.want)

@@ -74,6 +74,10 @@ var machines = map[Arch]machine{
 	},
 }
 
+// QEMU is the name of the QEMU binary that boots a ("" for an unknown
+// architecture).
+func (a Arch) QEMU() string { return machines[a].qemu }
+
 // Arches lists the supported architectures, for usage messages.
 func Arches() []string {
 	var s []string

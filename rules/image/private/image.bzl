@@ -64,6 +64,7 @@ def _flash_image_impl(ctx):
     sargs.add("-arch", dev.uimage_arch)
     sargs.add("-ram-start", _hex(dev.ram_start))
     sargs.add("-ram-size", _hex(dev.ram_size))
+    sargs.add("-bootloader-reserve", _hex(dev.bootloader_reserve))
     sargs.add("-flash-address", _hex(dev.flash_address))
     sargs.add("-partition-size", _hex(dev.flash_size))
     sargs.add("-image", firmware)
@@ -130,7 +131,10 @@ kernel's DTB must be where the image puts the uImage and the squashfs.""",
 def _tftpboot_image_impl(ctx):
     dev = ctx.attr.device[DeviceInfo]
     k = ctx.attr.kernel[KernelInfo]
-    dtb = _one_dtb(ctx, ctx.attr.kernel)
+
+    # A kernel without a DTB boots with the board's (QEMU's virt gives
+    # U-Boot one); otherwise the device's, patched.
+    dtbs = [_one_dtb(ctx, ctx.attr.kernel)] if k.dtbs else []
     if not dev.load_address or not dev.entry_address:
         fail("%s: device %s has no load/entry address: it is not booted from a uImage" % (ctx.label, dev.name))
     out = ctx.actions.declare_directory(ctx.label.name)
@@ -139,24 +143,29 @@ def _tftpboot_image_impl(ctx):
     args.add("tftpboot")
     args.add("-kernel-bin", k.image)
     args.add("-vmlinux", k.vmlinux)
-    args.add("-dtb", dtb)
+    if dtbs:
+        args.add("-dtb", dtbs[0])
+    else:
+        args.add("-board-fdt")
     args.add("-rootfs", ctx.file.rootfs)
     args.add("-arch", dev.uimage_arch)
     args.add("-load", _hex(dev.load_address))
     args.add("-entry", _hex(dev.entry_address))
     args.add("-ram-start", _hex(dev.ram_start))
     args.add("-ram-size", _hex(dev.ram_size))
+    args.add("-bootloader-reserve", _hex(dev.bootloader_reserve))
     args.add("-erase-block", _hex(dev.erase_block))
     args.add("-console", dev.console)
     if dev.append_dtb:
         args.add("-append-dtb")
+    args.add("-compression", dev.uimage_compression)
     args.add("-name", _uimage_name(dev, "ram"))
     args.add("-served-as", "bazel-bin/" + out.short_path)
     args.add("-o", out.path)
     ctx.actions.run(
         executable = ctx.executable._fwimage,
         arguments = [args],
-        inputs = [k.image, k.vmlinux, dtb, ctx.file.rootfs],
+        inputs = [k.image, k.vmlinux, ctx.file.rootfs] + dtbs,
         outputs = [out],
         mnemonic = "TftpbootImage",
         progress_message = "Writing RAM-boot directory %s" % ctx.label,
@@ -174,6 +183,8 @@ TFTP, with nothing written to flash:
   megabyte), aligned to the erase block, mounted through phram.
 - <dtb>: KernelInfo.dtbs[0] with /reserved-memory/phram-rootfs@ADDR (no-map)
   and /chosen/bootargs (console, phram, mtdparts, root=/dev/mtdblock0).
+  A kernel without a DTB boots with the board's instead, the one U-Boot
+  has (QEMU's virt machine), and mem= keeps it off the rootfs.
 - boot.scr: the U-Boot script that sets bootargs, downloads uImage and the
   rootfs and boots.
 - README.txt: the tftpd command, what to type at the U-Boot prompt and the
@@ -183,7 +194,7 @@ The kernel needs phram and command-line partitions (//kernel:features/mtd-phram.
 See docs/images.md.""",
     attrs = {
         "device": attr.label(mandatory = True, providers = [DeviceInfo], doc = "The device_info: load/entry address, RAM, erase block, console."),
-        "kernel": attr.label(mandatory = True, providers = [KernelInfo], doc = "The kernel_build: its boot image, vmlinux (for the memory it occupies) and its one DTB."),
+        "kernel": attr.label(mandatory = True, providers = [KernelInfo], doc = "The kernel_build: its boot image, vmlinux (for the memory it occupies) and its one DTB, if any."),
         "rootfs": attr.label(mandatory = True, allow_single_file = True, doc = "The root filesystem, a squashfs file."),
         "_fwimage": attr.label(default = "//tools/fwimage", executable = True, cfg = "exec"),
     },
