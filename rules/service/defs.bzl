@@ -41,6 +41,7 @@ load(
 load(
     "//rules/service/private:validate.bzl",
     _cidr_error = "cidr_error",
+    _first_unprintable = "first_unprintable",
     _ifname_error = "ifname_error",
     _int_to_ipv4 = "int_to_ipv4",
     _ip_error = "ip_error",
@@ -82,6 +83,7 @@ ipv6_error = _ipv6_error
 ip_error = _ip_error
 cidr_error = _cidr_error
 ifname_error = _ifname_error
+first_unprintable = _first_unprintable
 mac_error = _mac_error
 service_name_error = _service_name_error
 

@@ -41,6 +41,7 @@ load(
     "InterfaceInfo",
     "SERVICE_ATTRS",
     "ServiceInfo",
+    "first_unprintable",
     "ifname_error",
     "shell_quote",
     "template_service_name",
@@ -48,8 +49,6 @@ load(
 )
 
 _DIR = "/etc/hostapd"
-
-_PRINTABLE = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
 
 # The 20 MHz channels of each band (2.4 GHz: 14 only in Japan, and for
 # 802.11b; 5 GHz: UNII-1 to UNII-3), which hostapd checks again against
@@ -63,9 +62,9 @@ def _fail(attr, msg):
     fail("attribute %s: %s" % (attr, msg))
 
 def _printable(attr, s, what):
-    for c in s.elems():
-        if c not in _PRINTABLE:
-            _fail(attr, "contains %r: want %s of printable ASCII (a control character would end the line in hostapd's file)" % (c, what))
+    c = first_unprintable(s)
+    if c != None:
+        _fail(attr, "contains %r: want %s of printable ASCII (a control character would end the line in hostapd's file)" % (c, what))
 
 HostapdConfigInfo = provider(
     doc = "hostapd's configuration written at build time (the NAME_config target of hostapd).",

@@ -50,6 +50,7 @@ load("//rules/rootfs:defs.bzl", "FsInfo", "fs_entry", "write_fs_fragment")
 load(
     "//rules/service:defs.bzl",
     "SERVICE_ATTRS",
+    "first_unprintable",
     "ifname_error",
     "publish_ifname",
     "shell_quote",
@@ -59,8 +60,6 @@ load(
 
 _OPTIONS_DIR = "/etc/ppp"
 _OUTPUTS_DIR = "/run/services/outputs"
-
-_PRINTABLE = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
 
 # pppd's exit codes (pppd/pppd.h), for the finish script's log line.
 _EXIT_REASONS = [
@@ -100,9 +99,9 @@ def pppd_quote(attr, s):
         _fail(attr, "must not be empty")
     if len(s) > 255:
         _fail(attr, "%d bytes: pppd takes at most 255" % len(s))
-    for c in s.elems():
-        if c not in _PRINTABLE:
-            _fail(attr, "contains %r: want printable ASCII (a control character would end the option in pppd's file)" % c)
+    c = first_unprintable(s)
+    if c != None:
+        _fail(attr, "contains %r: want printable ASCII (a control character would end the option in pppd's file)" % c)
     return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
 def _range(attr, v, lo, hi, why):

@@ -202,3 +202,16 @@ def ipv6_to_int(value):
     for w in halves[0] + [0] * (8 - len(halves[0]) - len(halves[1])) + halves[1]:
         n = n * 65536 + w
     return n
+
+_PRINTABLE = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
+
+def first_unprintable(value):
+    """The first character of value that is not printable ASCII, or None.
+
+    A control character ends a line of the configuration files templates
+    write (pppd's options, hostapd.conf); each template says so itself.
+    """
+    for c in value.elems():
+        if c not in _PRINTABLE:
+            return c
+    return None
