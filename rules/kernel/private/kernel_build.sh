@@ -63,7 +63,10 @@ fi
 targets=(vmlinux)
 for spec in $IMAGES; do targets+=("${spec%%=*}"); done
 for spec in $INTREE_DTBS; do targets+=("${spec%%=*}"); done
-run -j"$jobs" "${targets[@]}"
+# -l: no new job while the load is at or above the core count, so that
+# this build shares the cores with the other actions Bazel runs at once
+# (rules/pkg/private/build.sh says more).
+run -j"$jobs" -l"$jobs" "${targets[@]}"
 
 cp vmlinux "$(abs "$OUT_VMLINUX")"
 cp System.map "$(abs "$OUT_SYSTEM_MAP")"

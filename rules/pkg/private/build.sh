@@ -81,6 +81,14 @@ export PATH=$work/bin:$PATH
 export CC=$TC_TRIPLE-gcc CROSS_COMPILE=$TC_TRIPLE- AR=$TC_TRIPLE-ar RANLIB=$TC_TRIPLE-ranlib STRIP=$TC_TRIPLE-strip
 export HOST=$TC_TRIPLE
 jobs=$(nproc)
+# Bazel (4.2: no resource_set for actions) runs as many actions as there
+# are cores and counts each as one, while a package's make runs -j$jobs:
+# on 2 cores two package builds made a load of 14-19. make's -l starts no
+# new job while the machine's load is at or above the core count, so
+# concurrent builds share the cores and a lone build still uses them all.
+# From the environment, so that every make of the package (and its
+# sub-makes) has it; the value is not in the action's key.
+export MAKEFLAGS="-l$jobs"
 
 # The package's own steps. $src, $build, $staging, $execroot and $jobs are
 # set; the build runs in $build.
