@@ -202,7 +202,9 @@ func (b *testbed) waitDefaultRoute(show string) {
 	b.t.Helper()
 	re := regexp.MustCompile(`(?m)^default dev ppp0\b`)
 	var out string
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+	// A second or less when QEMU has a core; the service's start is
+	// seconds behind the session when the machine is busy.
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		if out = b.router.Must(show); re.MatchString(out) {
 			return
 		}
@@ -466,7 +468,14 @@ func (b *testbed) checkIPv6(wan, defaultRoute, ispRoute string, mss int) (string
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	// The host may take the router's advertisement as a default router
+	// only after its address: until then it has no route to dial (gVisor
+	// says so only in its error's text).
 	src, err := echoAt(ctx, lan, web6)
+	for err != nil && strings.Contains(err.Error(), "network is unreachable") && ctx.Err() == nil {
+		time.Sleep(500 * time.Millisecond)
+		src, err = echoAt(ctx, lan, web6)
+	}
 	if err != nil {
 		out, _ := b.router.Run("ip -6 route; firewall zones")
 		t.Fatalf("LAN host to the internet over IPv6: %v\n%s", err, out)

@@ -210,6 +210,12 @@ def first_unprintable(value):
 
     A control character ends a line of the configuration files templates
     write (pppd's options, hostapd.conf); each template says so itself.
+
+    Args:
+      value: the string to check.
+
+    Returns:
+      The first character outside printable ASCII, or None if there is none.
     """
     for c in value.elems():
         if c not in _PRINTABLE:
