@@ -65,6 +65,7 @@ def firmware(
         hostname,
         kernel_fragments,
         kernel_patches = [],
+        kernel_firmware = None,
         kernel_images = [],
         dts = [],
         dts_srcs = [],
@@ -90,6 +91,8 @@ def firmware(
       hostname: the host name (/etc/hostname, /etc/hosts).
       kernel_fragments: the device's kernel config fragments, in order.
       kernel_patches: patches to the kernel source, in order (e.g. //kernel/patches/ath79).
+      kernel_firmware: a kernel_firmware whose files are built into the
+        kernel (drivers built in load firmware before the root is mounted).
       kernel_images: boot images to build (vmlinux.bin, zImage, Image).
       dts: the device's own .dts files.
       dts_srcs: what they include.
@@ -105,7 +108,7 @@ def firmware(
         (tests of other configurations of a device: a kernel build is the
         slowest action there is). Its configuration must already have what
         these services need: the build fails naming each option it lacks.
-        kernel_fragments and kernel_patches are ignored.
+        kernel_fragments, kernel_patches and kernel_firmware are ignored.
       run_vm_args: for output "vm": run-vm flags its script always
         passes (e.g. --lan-network world for an upstream VM).
       visibility: of every target.
@@ -136,6 +139,7 @@ def firmware(
             device = device,
             fragments = kernel_fragments,
             patches = kernel_patches,
+            firmware = kernel_firmware,
             images = kernel_images,
             dts = dts,
             dts_srcs = dts_srcs,

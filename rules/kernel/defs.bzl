@@ -7,12 +7,18 @@ docs/kernel.md.
 - kernel_config: tinyconfig (or a defconfig) + ordered fragments -> checked .config.
 - kernel_build: vmlinux, boot images, DTBs (KernelInfo).
 - kernel_menuconfig: `bazel run` helper to write a fragment.
+- kernel_firmware: firmware files to build into a kernel (CONFIG_EXTRA_FIRMWARE), with what a driver requires.
 - kernel_uimage: U-Boot legacy uImage (lzma, DTB appended when the device wants it).
 - kernel_reuse: another image's kernel, checked to have what this image's services need.
 - kernel: the three above for a device, named <name>_config, <name>, <name>_menuconfig.
 """
 
 load("//rules/kernel/private:device.bzl", _device_info = "device_info")
+load(
+    "//rules/kernel/private:firmware.bzl",
+    _firmware_path_error = "firmware_path_error",
+    _kernel_firmware = "kernel_firmware",
+)
 load(
     "//rules/kernel/private:kernel.bzl",
     _kernel_build = "kernel_build",
@@ -24,15 +30,19 @@ load(
     "//rules/kernel/private:providers.bzl",
     _DeviceInfo = "DeviceInfo",
     _KernelConfigInfo = "KernelConfigInfo",
+    _KernelFirmwareInfo = "KernelFirmwareInfo",
     _KernelInfo = "KernelInfo",
 )
 load("//rules/kernel/private:uimage.bzl", _kernel_uimage = "kernel_uimage")
 
 DeviceInfo = _DeviceInfo
 KernelConfigInfo = _KernelConfigInfo
+KernelFirmwareInfo = _KernelFirmwareInfo
 KernelInfo = _KernelInfo
 device_info = _device_info
 kernel_config = _kernel_config
+kernel_firmware = _kernel_firmware
+firmware_path_error = _firmware_path_error
 kernel_build = _kernel_build
 kernel_menuconfig = _kernel_menuconfig
 kernel_reuse = _kernel_reuse
@@ -50,6 +60,7 @@ def kernel(
         dts_srcs = [],
         services = [],
         platform = None,
+        firmware = None,
         **kwargs):
     """A device's kernel: <name>_config, <name> and <name>_menuconfig.
 
@@ -65,6 +76,7 @@ def kernel(
       dts_srcs: what the .dts files include.
       services: service_db targets whose kernel fragments are added.
       platform: the device's platform (with services).
+      firmware: a kernel_firmware to build into the kernel (None: none).
       **kwargs: common attributes (visibility, tags) for all three targets.
     """
     _kernel_config(
@@ -75,6 +87,7 @@ def kernel(
         patches = patches,
         services = services,
         platform = platform,
+        firmware = firmware,
         **kwargs
     )
     _kernel_build(

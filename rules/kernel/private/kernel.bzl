@@ -2,9 +2,16 @@
 
 load("//rules/pkg:transition.bzl", "check_platform", "platform_transition")
 load("//rules/service:providers.bzl", "ServiceDbInfo")
-load(":providers.bzl", "DeviceInfo", "KernelConfigInfo", "KernelInfo")
+load(":firmware.bzl", "check_firmware")
+load(":providers.bzl", "DeviceInfo", "KernelConfigInfo", "KernelFirmwareInfo", "KernelInfo")
 
 _ACTION_ENV = {"PATH": "/bin:/usr/bin:/usr/local/bin"}
+
+# Where kernel_build_firmware.sh puts kernel_firmware's files, relative to
+# the source tree (as CONFIG_EXTRA_FIRMWARE_DIR without a leading / is):
+# kernel_build.sh unpacks the tree into a new directory in $TMPDIR, and the
+# wrapper sets TMPDIR to a directory that also holds "firmware".
+_FIRMWARE_DIR = "../firmware"
 
 # The versions of the host's Debian packages the kernel actions run
 # (toolchains/host_packages.bzl): the cross gcc of each CROSS_COMPILE, and
@@ -56,6 +63,23 @@ def _kernel_config_impl(ctx):
             for f in t[ServiceDbInfo].kernel_fragments.to_list():
                 if f not in fragments:
                     fragments.append(f)
+
+    # Firmware built in: a fragment of our own, last, so that the check
+    # also guards the list.
+    firmware = {}
+    if ctx.attr.firmware:
+        fw = ctx.attr.firmware[KernelFirmwareInfo]
+        check_firmware(ctx.label, "firmware", fw)
+        firmware = fw.files
+        fragment = ctx.actions.declare_file(ctx.label.name + "/firmware.config")
+        ctx.actions.write(fragment, "\n".join([
+            "# Firmware built into the kernel, from %s." % fw.label,
+            "CONFIG_FW_LOADER=y",
+            'CONFIG_EXTRA_FIRMWARE="%s"' % " ".join(sorted(firmware.keys())),
+            'CONFIG_EXTRA_FIRMWARE_DIR="%s"' % _FIRMWARE_DIR,
+            "",
+        ]))
+        fragments.append(fragment)
     out = ctx.actions.declare_file(ctx.label.name + "/.config")
     args = ctx.actions.args()
     args.add(src)
@@ -88,6 +112,7 @@ def _kernel_config_impl(ctx):
             patches = patches,
             kernel_arch = dev.kernel_arch,
             cross_compile = dev.cross_compile,
+            firmware = firmware,
         ),
     ]
 
@@ -123,6 +148,10 @@ value in the result, naming the option, both values and the fragment.""",
             doc = "service_db targets whose services' kernel fragments are applied after fragments.",
         ),
         "platform": attr.label(doc = "The device's platform, to analyse services for (required with services)."),
+        "firmware": attr.label(
+            providers = [KernelFirmwareInfo],
+            doc = "A kernel_firmware: its files are built into the kernel (CONFIG_EXTRA_FIRMWARE, after the fragments); fails at analysis when one of its requirements is not met.",
+        ),
         "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
         "_script": attr.label(default = ":kernel_config.sh", executable = True, cfg = "exec", allow_single_file = True),
         "_checker": attr.label(default = "//tools/kconfig-check", executable = True, cfg = "exec"),
@@ -198,9 +227,21 @@ def _kernel_build_impl(ctx):
         "IMAGES": " ".join(["%s=%s" % (t, f.path) for t, f in images.items()]),
         "INTREE_DTBS": " ".join(["%s=%s" % (d, f.path) for d, f in intree.items()]),
     })
+
+    # With firmware, a wrapper puts it where the .config says and runs the
+    # same build; without, the action is kernel_build.sh's alone, so its key
+    # does not depend on the wrapper.
+    script = ctx.executable._script
+    tools = []
+    if cfg.firmware:
+        env["FIRMWARE"] = " ".join(["%s=%s" % (p, f.path) for p, f in sorted(cfg.firmware.items())])
+        env["KERNEL_BUILD"] = script.path
+        tools = [script]
+        script = ctx.executable._script_firmware
     ctx.actions.run(
-        executable = ctx.executable._script,
-        inputs = [cfg.src, cfg.config, ctx.file._unpack] + cfg.patches + _host_packages(ctx, cfg.cross_compile),
+        executable = script,
+        tools = tools,
+        inputs = [cfg.src, cfg.config, ctx.file._unpack] + cfg.patches + cfg.firmware.values() + _host_packages(ctx, cfg.cross_compile),
         outputs = [vmlinux, system_map, symvers, builtin, release] + list(images.values()) + list(intree.values()),
         env = env,
         mnemonic = "KernelBuild",
@@ -246,6 +287,7 @@ first boot image (or vmlinux), vmlinux, the .config and the DTBs.""",
         "dts": attr.label_list(allow_files = [".dts"], doc = "The device's own .dts files, each compiled to <name>.dtb with the kernel's dtc."),
         "dts_srcs": attr.label_list(allow_files = [".dtsi", ".h"], doc = "Files the .dts include (found next to them)."),
         "_script": attr.label(default = ":kernel_build.sh", executable = True, cfg = "exec", allow_single_file = True),
+        "_script_firmware": attr.label(default = ":kernel_build_firmware.sh", executable = True, cfg = "exec", allow_single_file = True),
         "_unpack": _UNPACK,
         "_dt_tools": attr.label(default = ":dt_tools.sh", executable = True, cfg = "exec", allow_single_file = True),
         "_dtb": attr.label(default = ":dtb.sh", executable = True, cfg = "exec", allow_single_file = True),

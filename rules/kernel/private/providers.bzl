@@ -37,6 +37,7 @@ KernelConfigInfo = provider(
         "patches": "list of File: patches applied to the source, in order (kernel_build applies the same).",
         "kernel_arch": "The kernel's ARCH.",
         "cross_compile": "The CROSS_COMPILE prefix.",
+        "firmware": "dict of str to File: firmware built into the kernel, by path under /lib/firmware (kernel_firmware; empty for none).",
     },
 )
 
@@ -59,5 +60,18 @@ modules are built in (modules_builtin).""",
         "patches": "list of File: the patches applied to src (unpack.sh), for module builds.",
         "kernel_arch": "The kernel's ARCH.",
         "cross_compile": "The CROSS_COMPILE prefix.",
+    },
+)
+
+KernelFirmwareInfo = provider(
+    doc = """Firmware files built into a kernel (CONFIG_EXTRA_FIRMWARE): drivers
+that are built in request their firmware at probe, before the root
+filesystem is mounted, so /lib/firmware on the root would come too late.""",
+    fields = {
+        "files": "dict of str to File: each file by its path under /lib/firmware (the name request_firmware() asks for), e.g. \"ath10k/QCA9887/hw1.0/board.bin\".",
+        "hint": "How the user gives the files (for error messages).",
+        "label": "Label of the kernel_firmware target, for error messages.",
+        "requires": "dict of str to list of str: what a driver needs (a description) to the paths of which at least one must be in files.",
+        "source": "The label the files came from (the user's filegroup), for error messages.",
     },
 )

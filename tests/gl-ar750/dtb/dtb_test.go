@@ -158,6 +158,11 @@ func TestSwitchWiring(t *testing.T) {
 // is. So here both MACs name the plain 6-byte cell, and GE1 adds
 // mac-address-increment = <1>, which //kernel/patches/ath79 0004 teaches
 // of_get_mac_address() (OpenWrt's binding, the one its 6.1 trees used).
+// The QCA9887 shares eth1's address, as the reference's "wifi@0,0 {
+// nvmem-cells = <&macaddr_art_0 1>, <&cal_art_5000>; nvmem-cell-names =
+// "mac-address", "calibration"; }"; 6.1's ath10k reads no nvmem address
+// (device_get_mac_address()): //kernel/patches/ath79 0005 makes it ask
+// of_get_mac_address() first.
 func TestMACAddresses(t *testing.T) {
 	d := load(t)
 	part := d.node(t, art)
@@ -172,7 +177,7 @@ func TestMACAddresses(t *testing.T) {
 	for _, c := range []struct {
 		path string
 		inc  uint32
-	}{{eth0, 0}, {eth1, 1}} {
+	}{{eth0, 0}, {eth1, 1}, {"/ahb/pcie@180c0000/wifi@0,0", 1}} {
 		n := d.node(t, c.path)
 		cell := d.named(t, n, "nvmem-cells", "", "nvmem-cell-names", "mac-address")
 		if d.parent[cell.node] != part {
