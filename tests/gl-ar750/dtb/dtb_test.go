@@ -88,22 +88,28 @@ func TestEthernetMACs(t *testing.T) {
 	}
 }
 
-// TestSwitchWiring checks where the built-in switch sits and what its ports
-// are, against the reference: OpenWrt qca953x.dtsi "&mdio1 { ...
-// builtin_switch: switch0@1f { reg = <0x1f>; resets = <&rst 8>;
-// reset-names = "switch"; phy-mode = "gmii"; ... swphy4: ethernet-phy@4 {
-// reg = <4>; } } }" (mdio1 is GE1's MDIO bus, ath79.dtsi), the board's
-// "&eth0 { phy-handle = <&swphy4>; }" (WAN is the switch's PHY4 on GE0),
-// and 02_network "glinet,gl-ar750) ucidef_set_interface_wan "eth1";
-// ucidef_add_switch "switch0" "0@eth0" "1:lan" "2:lan"": LAN is switch
-// ports 1 and 2 behind the CPU port 0 (OpenWrt's eth0 there is GE1, which
-// probes first; the WAN name eth1 is GE0). Switch port N is PHY N-1
-// (drivers/net/dsa/qca/ar9331.c, the diagram at its top). That the driver
-// bound here programs this wiring into the switch is another matter:
-// docs/kernel.md, "gl-ar750 switch".
+// TestSwitchWiring checks where the built-in switch sits and how it is
+// bound, against the reference: OpenWrt qca953x.dtsi "&mdio1 { ...
+// builtin_switch: switch0@1f { compatible = "qca,ar8229-builtin"; reg =
+// <0x1f>; resets = <&rst 8>; reset-names = "switch"; phy-mode = "gmii";
+// phy4-mii-enable; mdio-bus { swphy0: ethernet-phy@0 { reg = <0>; };
+// swphy4: ethernet-phy@4 { reg = <4>; }; }; }; }" (mdio1 is GE1's MDIO
+// bus, ath79.dtsi), the board's "&eth0 { phy-handle = <&swphy4>; }" (WAN
+// is the switch's PHY 4 on GE0), and 02_network "glinet,gl-ar750)
+// ucidef_add_switch "switch0" "0@eth0" "1:lan" "2:lan"": the LAN is
+// switch ports 1 and 2 with the CPU port 0, one group, on GE1 (OpenWrt's
+// eth0 there; here eth1, which devices/gl-ar750/BUILD.bazel bridges).
+// The driver is //kernel/patches/ath79 0006, which reads phy-mode,
+// phy4-mii-enable and mdio-bus as OpenWrt's ag71xx_ar7240.c does.
 func TestSwitchWiring(t *testing.T) {
 	d := load(t)
 	sw := d.node(t, eth1+"/mdio/switch@1f")
+	if !d.enabled(sw) {
+		t.Errorf("the switch is disabled")
+	}
+	if !hasCompatible(sw, "qca,ar8229-builtin") {
+		t.Errorf("switch compatible %v, want qca,ar8229-builtin (the plain-switch driver, not ar9331's DSA)", mustStrings(t, sw, "compatible"))
+	}
 	if r := u32s(t, sw, "reg"); !eqU32(r, []uint32{0x1f}) {
 		t.Errorf("switch at MDIO address %v, want 0x1f", r)
 	}
@@ -111,38 +117,41 @@ func TestSwitchWiring(t *testing.T) {
 	if !eqU32(r.args, []uint32{rstSwitch}) {
 		t.Errorf("switch reset %v, want %d", r.args, rstSwitch)
 	}
-	// The CPU port: port 0, GMII to GE1.
-	cpu := d.node(t, eth1+"/mdio/switch@1f/ports/port@0")
-	if m := str(t, cpu, "phy-mode"); m != "gmii" {
-		t.Errorf("CPU port phy-mode %q, want gmii", m)
+	// The CPU port's GMII to GE1 (OPER_MODE0), and PHY 4 to GE0
+	// (OPER_MODE1): without it the WAN PHY stays on switch MAC 5.
+	if m := str(t, sw, "phy-mode"); m != "gmii" {
+		t.Errorf("switch phy-mode %q, want gmii", m)
 	}
-	if e, err := d.phandles(cpu, "ethernet", ""); err != nil || len(e) != 1 || d.path[e[0].node] != eth1 {
-		t.Errorf("CPU port ethernet = %v (%v), want %s", e, err, eth1)
+	if _, ok := sw.Prop("phy4-mii-enable"); !ok {
+		t.Errorf("switch has no phy4-mii-enable: PHY 4 would not reach GE0 (WAN)")
 	}
-	// WAN: GE0's PHY is the switch's PHY4.
+	// No DSA ports and no interrupt wiring: the driver has neither.
+	for _, c := range sw.Children {
+		if c.Name == "ports" {
+			t.Errorf("switch has a ports node, which only DSA reads")
+		}
+	}
+	// WAN: GE0's PHY is the switch's PHY 4, on the bus the driver
+	// registers from "mdio-bus".
 	ph, err := d.phandles(d.node(t, eth0), "phy-handle", "")
 	if err != nil || len(ph) != 1 {
 		t.Fatalf("%s phy-handle: %v", eth0, err)
 	}
-	if p := ph[0].node; d.parent[p] != d.node(t, eth1+"/mdio/switch@1f/mdio") || !eqU32(u32s(t, p, "reg"), []uint32{4}) {
-		t.Errorf("%s phy-handle is %s, want PHY 4 of the switch's MDIO bus", eth0, d.path[p])
+	bus := d.node(t, eth1+"/mdio/switch@1f/mdio-bus")
+	if p := ph[0].node; d.parent[p] != bus || !eqU32(u32s(t, p, "reg"), []uint32{4}) {
+		t.Errorf("%s phy-handle is %s, want PHY 4 of the switch's mdio-bus", eth0, d.path[p])
 	}
-	// LAN: ports 1 and 2, PHY 0 and 1, labelled as the userland expects.
-	for port, want := range map[string]struct {
-		phy   uint32
-		label string
-	}{"port@1": {0, "lan1"}, "port@2": {1, "lan2"}} {
-		n := d.node(t, eth1+"/mdio/switch@1f/ports/"+port)
-		if !d.enabled(n) {
-			t.Errorf("switch %s is disabled", port)
+	for _, p := range bus.Children {
+		if _, ok := p.Prop("interrupts"); ok {
+			t.Errorf("%s has interrupts, but the switch is no interrupt controller: the PHY would never probe", d.path[p])
 		}
-		if l := str(t, n, "label"); l != want.label {
-			t.Errorf("switch %s label %q, want %q", port, l, want.label)
-		}
-		ph, err := d.phandles(n, "phy-handle", "")
-		if err != nil || len(ph) != 1 || !eqU32(u32s(t, ph[0].node, "reg"), []uint32{want.phy}) {
-			t.Errorf("switch %s phy-handle: %v, want PHY %d", port, err, want.phy)
-		}
+	}
+	// LAN: GE1 with the fixed 1000/full link to the CPU port.
+	if !d.enabled(d.node(t, eth1)) {
+		t.Errorf("%s (the LAN) is disabled", eth1)
+	}
+	if m := str(t, d.node(t, eth1), "phy-mode"); m != "gmii" {
+		t.Errorf("%s phy-mode %q, want gmii", eth1, m)
 	}
 }
 
