@@ -3,7 +3,7 @@
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts", "unittest")
 load("//rules/kernel:defs.bzl", "KernelInfo", "firmware_path_error")
 
-def _five_ghz(settings, attr):
+def _five_ghz(_settings, attr):
     return {
         "//devices/gl-ar750:wifi_5ghz": True,
         "//devices/gl-ar750:ath10k_firmware": attr.firmware,
