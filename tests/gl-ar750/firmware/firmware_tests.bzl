@@ -49,9 +49,11 @@ def _make_failure_test(settings):
         attrs = {"expected": attr.string(mandatory = True, doc = "Text the analysis error must contain.")},
     )
 
-# 5 GHz on, the firmware flag left at its default (no files).
+# 5 GHz on, the firmware flag at an empty filegroup (as its default is
+# until the user adds files; not the default itself, which may hold them).
 no_firmware_test = _make_failure_test({
     "//devices/gl-ar750:wifi_5ghz": True,
+    "//devices/gl-ar750:ath10k_firmware": "//tests/gl-ar750/firmware:empty",
 })
 
 # 5 GHz on with the board data only.
