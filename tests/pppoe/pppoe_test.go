@@ -182,22 +182,15 @@ func (b *testbed) waitAddress(svc string, timeout time.Duration) netip.Addr {
 }
 
 // output returns a file of the router's service outputs
-// (/run/services/outputs/SERVICE/FILE), trimmed, without the lines of
-// init's that the console may mix in ("init: ...").
+// (/run/services/outputs/SERVICE/FILE), trimmed.
 func (b *testbed) output(file string) string {
 	b.t.Helper()
-	var lines []string
-	for _, l := range strings.Split(b.router.Must("cat /run/services/outputs/"+file), "\n") {
-		if !strings.HasPrefix(strings.TrimSpace(l), "init: ") {
-			lines = append(lines, l)
-		}
-	}
-	return strings.TrimSpace(strings.Join(lines, "\n"))
+	return strings.TrimSpace(b.router.Must("cat /run/services/outputs/" + file))
 }
 
-// waitDefaultRoute waits up to 5 s for show (an ip command) to list the
+// waitDefaultRoute waits up to 60 s for show (an ip command) to list the
 // default route through ppp0: the default_route service sets it within a
-// second of the session's address.
+// second of the session's address when the guest has its core.
 func (b *testbed) waitDefaultRoute(show string) {
 	b.t.Helper()
 	re := regexp.MustCompile(`(?m)^default dev ppp0\b`)

@@ -105,7 +105,25 @@ func (c *Console) Run(cmd string) (string, int) {
 	}
 	var code int
 	fmt.Sscan(m[2], &code)
-	return strings.ReplaceAll(m[1], "\r\n", "\n"), code
+	return withoutInitLines(strings.ReplaceAll(m[1], "\r\n", "\n")), code
+}
+
+// withoutInitLines drops the lines init writes to the console ("init: "...,
+// its service reports), which come whenever a service changes state and so
+// may land between a command's lines. A command's own output has no such
+// line: init's logs in files carry a timestamp first.
+func withoutInitLines(out string) string {
+	if !strings.Contains(out, "init: ") {
+		return out
+	}
+	lines := strings.SplitAfter(out, "\n")
+	kept := lines[:0]
+	for _, l := range lines {
+		if !strings.HasPrefix(strings.TrimSpace(l), "init: ") {
+			kept = append(kept, l)
+		}
+	}
+	return strings.Join(kept, "")
 }
 
 // Must runs cmd and fails the test unless it exits 0.
