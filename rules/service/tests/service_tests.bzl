@@ -9,11 +9,23 @@ def _failure_test_impl(ctx):
     asserts.expect_failure(env, ctx.attr.expected)
     return analysistest.end(env)
 
-failure_test = analysistest.make(
-    _failure_test_impl,
-    expect_failure = True,
-    attrs = {"expected": attr.string(mandatory = True, doc = "Text the analysis error must contain.")},
-)
+def make_failure_test(config_settings = {}):
+    """A failure_test rule whose target is analysed with config_settings.
+
+    Args:
+      config_settings: build settings (flags) to analyse the target under.
+
+    Returns:
+      The test rule; assign it to a global of the calling .bzl file.
+    """
+    return analysistest.make(
+        _failure_test_impl,
+        expect_failure = True,
+        config_settings = config_settings,
+        attrs = {"expected": attr.string(mandatory = True, doc = "Text the analysis error must contain.")},
+    )
+
+failure_test = make_failure_test()
 
 def _validators_test_impl(ctx):
     env = unittest.begin(ctx)

@@ -5,13 +5,13 @@
 package firmware_test
 
 import (
-	"bufio"
 	"bytes"
 	"flag"
 	"strings"
 	"testing"
 
 	"bazwrt/tests/runfiles"
+	"bazwrt/tools/kconfig-check/kconfig"
 )
 
 var (
@@ -25,23 +25,21 @@ var (
 // TestConfig: the driver and the list of built-in files, as
 // kernel_firmware wrote them (sorted, space-separated).
 func TestConfig(t *testing.T) {
-	got := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(runfiles.Read(t, *config)))
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			got[k] = v
-		}
+	reqs, err := kconfig.Parse(bytes.NewReader(runfiles.Read(t, *config)), *config)
+	if err != nil {
+		t.Fatal(err)
 	}
+	got := kconfig.NewConfig(reqs)
 	for k, want := range map[string]string{
 		"CONFIG_ATH10K":                "y",
 		"CONFIG_ATH10K_PCI":            "y",
 		"CONFIG_FW_LOADER":             "y",
 		"CONFIG_EXTRA_FIRMWARE":        `"ath10k/QCA9887/hw1.0/board.bin ath10k/QCA9887/hw1.0/firmware-5.bin"`,
-		"CONFIG_MODULES":               "", // not set: the firmware cannot come with a module
-		"CONFIG_FW_LOADER_USER_HELPER": "",
+		"CONFIG_MODULES":               "n", // not set: the firmware cannot come with a module
+		"CONFIG_FW_LOADER_USER_HELPER": "n",
 	} {
-		if got[k] != want {
-			t.Errorf("%s=%q, want %q", k, got[k], want)
+		if v := got.Get(k); v != want {
+			t.Errorf("%s=%q, want %q", k, v, want)
 		}
 	}
 }

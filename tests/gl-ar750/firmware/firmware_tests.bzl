@@ -1,7 +1,8 @@
 """The gl-ar750's kernel with 5 GHz on, for the firmware tests."""
 
-load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts", "unittest")
+load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 load("//rules/kernel:defs.bzl", "KernelInfo", "firmware_path_error")
+load("//rules/service/tests:service_tests.bzl", "make_failure_test")
 
 def _five_ghz(_settings, attr):
     return {
@@ -36,28 +37,15 @@ five_ghz_kernel = rule(
     },
 )
 
-def _failure_test_impl(ctx):
-    env = analysistest.begin(ctx)
-    asserts.expect_failure(env, ctx.attr.expected)
-    return analysistest.end(env)
-
-def _make_failure_test(settings):
-    return analysistest.make(
-        _failure_test_impl,
-        expect_failure = True,
-        config_settings = settings,
-        attrs = {"expected": attr.string(mandatory = True, doc = "Text the analysis error must contain.")},
-    )
-
 # 5 GHz on, the firmware flag at an empty filegroup (as its default is
 # until the user adds files; not the default itself, which may hold them).
-no_firmware_test = _make_failure_test({
+no_firmware_test = make_failure_test({
     "//devices/gl-ar750:wifi_5ghz": True,
     "//devices/gl-ar750:ath10k_firmware": "//tests/gl-ar750/firmware:empty",
 })
 
 # 5 GHz on with the board data only.
-board_only_test = _make_failure_test({
+board_only_test = make_failure_test({
     "//devices/gl-ar750:wifi_5ghz": True,
     "//devices/gl-ar750:ath10k_firmware": "//tests/gl-ar750/firmware:board_only",
 })
