@@ -17,10 +17,18 @@ import (
 	"os"
 
 	"bazwrt/tools/atomicfile"
+	"bazwrt/tools/workdir"
 	"bazwrt/userland/init/svcdb"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	// Under bazel run, relative paths are where the user ran it.
+	if err := workdir.Chdir(os.Getenv); err != nil {
+		fmt.Fprintf(os.Stderr, "svc-compile: BUILD_WORKING_DIRECTORY: %v\n", err)
+		os.Exit(1)
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("svc-compile", flag.ContinueOnError)

@@ -26,6 +26,7 @@ var (
 	kconfigCheck = flag.String("kconfig-check", "", "//tools:kconfig-check")
 	mksquashfs   = flag.String("mksquashfs", "", "//tools:mksquashfs")
 	rootfs       = flag.String("rootfs", "", "//tools:rootfs")
+	svcCompile   = flag.String("svc-compile", "", "//tools:svc-compile")
 	uimage       = flag.String("uimage", "", "//tools:uimage")
 	inputs       = map[string]string{
 		"kernel.bin": strings.Repeat("kernel ", 1000),
@@ -36,6 +37,8 @@ var (
 		"m.json":     `[{"path": "/etc/motd", "type": "file", "mode": 420, "source": "src/motd"}]`,
 		"src/motd":   "hello\n",
 		"frag.json":  `[{"path": "/etc", "type": "dir", "mode": 493}]`,
+		"svc/x/type": "oneshot",
+		"svc/x/up":   "true",
 	}
 )
 
@@ -55,6 +58,7 @@ func TestRelativePathsUnderBazelRun(t *testing.T) {
 		{"kconfig-check", kconfigCheck, []string{"-diff", "old.config", "new.config"}, nil, "CONFIG_B=y"},
 		{"mksquashfs", mksquashfs, []string{"-manifest", "m.json", "-o", "out/root.squashfs"}, []string{"out/root.squashfs"}, ""},
 		{"rootfs", rootfs, []string{"merge", "-o", "out/manifest.json", "frag.json"}, []string{"out/manifest.json"}, ""},
+		{"svc-compile", svcCompile, []string{"-o", "out/db", "svc"}, []string{"out/db"}, ""},
 		{"checksec", checksec, []string{"-require", "", "bin/self"}, nil, "bin/self"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

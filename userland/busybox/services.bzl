@@ -279,6 +279,7 @@ def _default_route_impl(ctx):
     # session, a new lease) publishes its address again, and the route is
     # set again. The kernel removes a route with its interface.
     run = """out={out}
+svc={svc}
 last=""
 ready=0
 while :; do
@@ -291,7 +292,7 @@ while :; do
 		ok=1
 {set}
 		if [ $ok = 1 ]; then
-			echo "default_route: through $i${{r:+ via $r}} ({svc})" >&2
+			echo "default_route: through $i${{r:+ via $r}} ($svc)" >&2
 			last=$now
 			if [ $ready = 0 ]; then
 				echo >&3
@@ -302,7 +303,7 @@ while :; do
 	fi
 	sleep 1
 done
-""".format(out = out, set = "\n".join(set_routes), svc = svc)
+""".format(out = out, set = "\n".join(set_routes), svc = shell_quote(svc))
     return write_service(ctx, "longrun", {"run": run, "notification-fd": "3\n"}, ctx.attr.deps + [t])
 
 default_route = rule(

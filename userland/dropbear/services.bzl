@@ -14,7 +14,7 @@ service is a oneshot that says so at boot, dropbear is left out of the
 image and the image's size report carries the note.
 """
 
-load("//rules/service:defs.bzl", "InterfaceInfo", "SERVICE_ATTRS", "write_service")
+load("//rules/service:defs.bzl", "InterfaceInfo", "SERVICE_ATTRS", "shell_quote", "write_service")
 
 _KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"]
 _BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
@@ -69,7 +69,7 @@ def _ssh_server_impl(ctx):
         return write_service(
             ctx,
             "oneshot",
-            {"up": "echo %s: %s >&2\n" % (ctx.label.name, "no SSH server, the image has no authorized keys")},
+            {"up": "echo %s >&2\n" % shell_quote("%s: no SSH server, the image has no authorized keys" % ctx.label.name)},
             ctx.attr.deps,
             notes = [NO_KEYS_NOTE],
             packages = [],
@@ -85,7 +85,7 @@ def _ssh_server_impl(ctx):
 chmod 600 $d/authorized_keys
 [ -f $d/ed25519 ] || dropbearkey -t ed25519 -f $d/ed25519 >/dev/null
 exec dropbear -F -E -s -D $d -r $d/ed25519 {listen}
-""".format(listen = " ".join(["-p " + a for a in listen]))
+""".format(listen = " ".join(["-p " + shell_quote(a) for a in listen]))
     run = ctx.actions.declare_file(ctx.label.name + ".run")
     args = ctx.actions.args()
     args.add(run)
@@ -116,13 +116,13 @@ keys=$(printf '%s' "$inline"; for f in "$@"; do
   done <"$f"
 done)
 if [ -z "$keys" ]; then
-  echo "{label}: the authorized keys files hold no key: $*" >&2
+  echo {label}": the authorized keys files hold no key: $*" >&2
   exit 1
 fi
 printf '%s%s\\n%s' "$head" "$keys" "$tail" >"$out"
 """.format(
             types = ", ".join(_KEY_TYPES),
-            label = ctx.label,
+            label = shell_quote(str(ctx.label)),
         ),
     )
     return write_service(ctx, "longrun", {"run": run}, ctx.attr.deps + ctx.attr.listen)

@@ -217,7 +217,7 @@ _firewall_ruleset = rule(
 
 def _service_impl(ctx):
     fw = ctx.attr.ruleset[FirewallInfo]
-    run = ["exec firewall run -notify-fd 3 -ruleset %s" % fw.path]
+    run = ["exec firewall run -notify-fd 3 -ruleset %s" % shell_quote(fw.path)]
     for zone in sorted(fw.zones.keys()):
         for s in fw.zones[zone]:
             run.append("-zone " + shell_quote("%s=%s" % (zone, s)))

@@ -92,7 +92,8 @@ def _health_check_impl(ctx):
         _fail("action", "%r: want \"restart\" or \"report\"" % ctx.attr.action)
     s = shell_quote(svc)
     act = "rc restart %s" % s if ctx.attr.action == "restart" else ":"
-    run = """n=0
+    run = """svc={s}
+n=0
 trips=0
 while :; do
 	sleep {interval}
@@ -101,10 +102,10 @@ while :; do
 		continue
 	fi
 	n=$((n + 1))
-	echo "health_check: {svc}: check failed ($n/{threshold})" >&2
+	echo "health_check: $svc: check failed ($n/{threshold})" >&2
 	if [ "$n" -ge {threshold} ]; then
 		trips=$((trips + 1))
-		echo "health_check: {svc}: unhealthy after {threshold} failures: {action}" >&2
+		echo "health_check: $svc: unhealthy after {threshold} failures: {action}" >&2
 		echo "$trips" >"$OUTPUTS/tripped.tmp" && mv "$OUTPUTS/tripped.tmp" "$OUTPUTS/tripped"
 		{act}
 		n=0
@@ -113,7 +114,7 @@ done
 """.format(
         interval = ctx.attr.interval,
         check = check,
-        svc = svc,
+        s = s,
         threshold = ctx.attr.threshold,
         action = ctx.attr.action,
         act = act,

@@ -102,6 +102,10 @@ def pppd_quote(attr, s):
     c = first_unprintable(s)
     if c != None:
         _fail(attr, "contains %r: want printable ASCII (a control character would end the option in pppd's file)" % c)
+    return _pppd_escape(s)
+
+def _pppd_escape(s):
+    """s in double quotes, with backslashes and quotes escaped for pppd."""
     return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
 def _range(attr, v, lo, hi, why):
@@ -147,7 +151,8 @@ def _options_impl(ctx):
         "ip-down-script %s/ip-down" % _OPTIONS_DIR,
         # ip-up's sixth argument: where to publish the link's addresses,
         # and whether to leave the default route to a default_route service.
-        "ipparam \"%s/%s%s\"" % (_OUTPUTS_DIR, svc, "" if ctx.attr.default_route else " noroute"),
+        # A service name may hold quotes and backslashes.
+        "ipparam " + _pppd_escape("%s/%s%s" % (_OUTPUTS_DIR, svc, "" if ctx.attr.default_route else " noroute")),
     ]
     if ctx.attr.ipv6:
         lines += [

@@ -53,6 +53,11 @@ load(
 _DIR = "/etc/dhcp6c"
 _OUTPUTS_DIR = "/run/services/outputs"
 
+# The characters of a service name that dhcp6c's files are named after:
+# its configuration names the script in double quotes, which a quote in
+# the name would end (and a ";" or brace then start another statement).
+_NAME_CHARS = "abcdefghijklmnopqrstuvwxyz" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ" + "0123456789" + "._-+@"
+
 # dhcp6c names the prefix-interfaces of one IA_PD by sla-id; 8 bits of
 # subnet are what a /56 leaves a /64 (and a /60 only 4).
 _MAX_LAN = 16
@@ -83,6 +88,8 @@ DhcpcConfigInfo = provider(
 
 def _files_impl(ctx):
     svc = template_service_name(ctx)
+    if [c for c in svc.elems() if c not in _NAME_CHARS]:
+        _fail("service_name" if ctx.attr.service_name else "name", "%r names dhcp6c's files: want letters, digits and . _ - + @ only" % svc)
     wan = _ifname("wan", ctx.attr.wan)
     if not ctx.attr.lan:
         _fail("lan", "empty: want the LAN interfaces to number from the delegated prefix")
@@ -198,7 +205,7 @@ def _service_impl(ctx):
         # Release through the interface that is gone.
         "  echo \"dhcp6c: %s went away; restarting\" >&2; kill -9 $$ ) &" % c.wan,
         "export DHCP6C_DUID_INTERFACE=%s" % shell_quote(c.duid_interface),
-        "exec dhcp6c -f -c %s -p /run/dhcp6c-%s.pid %s" % (shell_quote(c.conf), template_service_name(ctx), wan),
+        "exec dhcp6c -f -c %s -p %s %s" % (shell_quote(c.conf), shell_quote("/run/dhcp6c-%s.pid" % template_service_name(ctx)), wan),
     ]) + "\n"
     return write_service(
         ctx,

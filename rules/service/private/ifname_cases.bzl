@@ -4,7 +4,7 @@ ifname_error (Starlark, validate.bzl) checks names at analysis, where
 templates splice them into shell scripts; ruleset.IfnameError (Go,
 userland/firewall/ruleset) checks them in rulesets and, on the device, in
 the names services publish. Both tests read this list
-(//rules/service/tests:ifname_cases_test and the ruleset package's
+(//rules/service/tests:validators_test and the ruleset package's
 TestIfnameCases), so the two cannot drift apart.
 """
 

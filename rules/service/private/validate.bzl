@@ -119,6 +119,10 @@ def ifname_error(value):
 def service_name_error(value):
     """Returns why value cannot name an s6-rc service, or "".
 
+    The same rule as svcsrc.CheckName (Go, userland/init/svcsrc), which
+    the device applies; service_name_cases.bzl has the cases both are
+    tested on.
+
     Args:
       value: the string to check.
 
@@ -130,8 +134,8 @@ def service_name_error(value):
     if value.startswith("."):
         return "%r is not a service name: it starts with a dot" % value
     for c in value.elems():
-        if c in "/ \t\n":
-            return "%r is not a service name: it contains %r" % (value, c)
+        if c == "/" or c <= " " or c == "\177":
+            return "%r is not a service name: it contains %r (no \"/\", whitespace or control characters)" % (value, c)
     return ""
 
 def mac_error(value):

@@ -1,8 +1,9 @@
 """Analysis tests: bad service configuration fails at analysis, naming the attribute."""
 
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts", "unittest")
-load("//rules/service:defs.bzl", "cidr_error", "ifname_error", "ip_error")
+load("//rules/service:defs.bzl", "cidr_error", "ifname_error", "ip_error", "service_name_error")
 load("//rules/service/private:ifname_cases.bzl", "IFNAME_CASES")
+load("//rules/service/private:service_name_cases.bzl", "SERVICE_NAME_CASES")
 
 def _failure_test_impl(ctx):
     env = analysistest.begin(ctx)
@@ -44,6 +45,11 @@ def _validators_test_impl(ctx):
             asserts.equals(env, "", ifname_error(v), "ifname_error(%r)" % v)
         else:
             asserts.true(env, ifname_error(v) != "", "ifname_error(%r) should fail" % v)
+    for v, good in SERVICE_NAME_CASES:
+        if good:
+            asserts.equals(env, "", service_name_error(v), "service_name_error(%r)" % v)
+        else:
+            asserts.true(env, service_name_error(v) != "", "service_name_error(%r) should fail" % v)
     return unittest.end(env)
 
 validators_test = unittest.make(_validators_test_impl)

@@ -144,6 +144,9 @@ func (l Errors) Err() error {
 // Names must be non-empty, at most MaxNameLen bytes, must not contain a
 // slash, must not start with a dot and must not contain whitespace or control
 // characters (names travel on the control socket as space-separated words).
+// The same rule as service_name_error in rules/service/private/validate.bzl,
+// which checks names at analysis; both are tested on the cases of
+// rules/service/private/service_name_cases.bzl.
 func CheckName(name string) string {
 	switch {
 	case name == "":

@@ -216,15 +216,3 @@ func TestParseDirNames(t *testing.T) {
 		t.Errorf("errors (-want +got):\n%s", diff)
 	}
 }
-
-func TestCheckName(t *testing.T) {
-	for name, ok := range map[string]bool{
-		"dnsmasq": true, "wan-6to4": true, "a.b": true, "x@y": true,
-		"": false, ".x": false, "a/b": false, "a b": false, "a\tb": false, "a\nb": false,
-		strings.Repeat("x", 256): false, strings.Repeat("x", 255): true,
-	} {
-		if got := CheckName(name) == ""; got != ok {
-			t.Errorf("CheckName(%q) ok=%v, want %v", name, got, ok)
-		}
-	}
-}
