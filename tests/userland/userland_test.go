@@ -137,12 +137,14 @@ func TestELFPolicy(t *testing.T) {
 				"dropbear/usr/sbin/dropbear",
 				"floattest/bin/floattest",
 				"hostapd/usr/sbin/hostapd",
+				"iw/usr/sbin/iw",
 				"ppp/usr/sbin/pppd",
 				"ppp/usr/sbin/pppoe-discovery",
 				"rp-pppoe/usr/sbin/pppoe",
 				"rp-pppoe/usr/sbin/pppoe-server",
 				"wide-dhcpv6/usr/sbin/dhcp6c",
 				"wide-dhcpv6/usr/sbin/dhcp6s",
+				"wpa_supplicant/usr/sbin/wpa_supplicant",
 			}
 			if diff := cmp.Diff(want, names); diff != "" {
 				t.Errorf("ELF files (-want +got):\n%s", diff)
@@ -179,7 +181,7 @@ func TestBusyboxRuns(t *testing.T) {
 			for _, a := range strings.Fields(string(out)) {
 				have[a] = true
 			}
-			for _, a := range []string{"ash", "sh", "ip", "udhcpc", "ntpd", "syslogd", "klogd", "logread", "mount", "ping", "dd"} {
+			for _, a := range []string{"ash", "sh", "ip", "udhcpc", "ntpd", "syslogd", "klogd", "logread", "mount", "ping", "dd", "cmp", "unshare", "nsenter"} {
 				if !have[a] {
 					t.Errorf("busybox has no %s applet", a)
 				}
@@ -188,9 +190,9 @@ func TestBusyboxRuns(t *testing.T) {
 	}
 }
 
-// dropbear, dnsmasq, hostapd and the PPPoE programs run on the device's CPU:
+// dropbear, dnsmasq, hostapd, wpa_supplicant, iw and the PPPoE programs run on the device's CPU:
 // dropbearkey makes and reads back an ed25519 key (the SSH server's host
-// key), dnsmasq checks a configuration, hostapd, pppd and rp-pppoe give
+// key), dnsmasq checks a configuration, hostapd, wpa_supplicant, iw, pppd and rp-pppoe give
 // their versions.
 func TestDaemonsRun(t *testing.T) {
 	for _, p := range built(t) {
@@ -229,6 +231,15 @@ func TestDaemonsRun(t *testing.T) {
 			out, err = qemuCommand(t, p.qemu, filepath.Join(dir, "hostapd/usr/sbin/hostapd"), "-v").CombinedOutput()
 			if e, ok := err.(*exec.ExitError); !ok || e.ExitCode() != 1 || !strings.Contains(string(out), "hostapd v2.10\n") {
 				t.Errorf("hostapd -v: %v\n%s", err, out)
+			}
+			// wpa_supplicant -v gives its version and exits 0; iw its own.
+			out, err = qemuCommand(t, p.qemu, filepath.Join(dir, "wpa_supplicant/usr/sbin/wpa_supplicant"), "-v").CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "wpa_supplicant v2.10\n") {
+				t.Errorf("wpa_supplicant -v: %v\n%s", err, out)
+			}
+			out, err = qemuCommand(t, p.qemu, filepath.Join(dir, "iw/usr/sbin/iw"), "--version").CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "iw version 5.19") {
+				t.Errorf("iw --version: %v\n%s", err, out)
 			}
 			// -k (kernel-mode PPPoE) is compiled in; usage exits 1.
 			out, _ = qemuCommand(t, p.qemu, filepath.Join(dir, "rp-pppoe/usr/sbin/pppoe-server"), "-h").CombinedOutput()
