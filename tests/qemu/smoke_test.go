@@ -245,6 +245,7 @@ func TestSmoke(t *testing.T) {
 	if out := c.Must("grep ' /var ' /proc/mounts"); !strings.Contains(out, "tmpfs /var tmpfs") {
 		t.Errorf("/var is not a tmpfs: %q", out)
 	}
+	c.CheckCommands()
 
 	// poweroff stops the services and makes QEMU exit.
 	if _, err := c.Write([]byte("poweroff\n")); err != nil {

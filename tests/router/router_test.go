@@ -128,6 +128,7 @@ func boot(t *testing.T) *testbed {
 	}
 	t.Cleanup(func() { conn.Close() })
 	b.console = vmtest.NewConsole(t, conn)
+	t.Cleanup(b.console.CheckCommands)
 	b.console.WaitBooted(200 * time.Second)
 	t.Logf("boot to all services up: %.1f s", time.Since(b.started).Seconds())
 

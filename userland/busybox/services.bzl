@@ -45,7 +45,12 @@ def _dhcp_client_impl(ctx):
         run.append("echo 2 >/proc/sys/net/ipv6/conf/%s/accept_ra" % i)
     run += [
         "ip link set %s up" % i,
-        "exec udhcpc -f -S -i %s -s /usr/share/udhcpc/default.script" % i,
+        # -t 0: DISCOVER every 3 s until a server answers (OpenWrt's
+        # netifd does the same), instead of busybox's default of three
+        # tries and a 20 s pause: a WAN whose upstream comes up late, or
+        # a backup WAN taken over in a failover, gets its lease within
+        # seconds of the server's first answer.
+        "exec udhcpc -f -S -t 0 -i %s -s /usr/share/udhcpc/default.script" % i,
     ]
     run = "\n".join(run) + "\n"
     return write_service(ctx, "longrun", {"run": run}, ctx.attr.deps, interface = {

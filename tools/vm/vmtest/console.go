@@ -94,14 +94,27 @@ func (c *Console) Run(cmd string) (string, int) {
 	c.seq++
 	tag := fmt.Sprintf("%d", c.seq)
 	from := len(c.Text())
-	line := fmt.Sprintf("echo '@@BEG''IN %s'; %s; echo \"@@EN\"\"D %s $?\"\n", tag, cmd, tag)
+	// A command that ends in "&" is already terminated ("&;" is a syntax
+	// error).
+	sep := ";"
+	if strings.HasSuffix(strings.TrimSpace(cmd), "&") {
+		sep = ""
+	}
+	line := fmt.Sprintf("echo '@@BEG''IN %s'; %s%s echo \"@@EN\"\"D %s $?\"\n", tag, cmd, sep, tag)
 	if _, err := c.conn.Write([]byte(line)); err != nil {
 		c.t.Fatalf("console write: %v", err)
 	}
 	re := regexp.MustCompile(`(?s)@@BEGIN ` + tag + `\r?\n(.*?)@@END ` + tag + ` (\d+)`)
 	m, _, err := c.WaitFor(from, re, 30*time.Second)
 	if err != nil {
-		c.t.Fatalf("%s: %v", cmd, err)
+		// A busy host can starve the guest (QEMU emulates it on the
+		// host's cores): give it once more as long, and say so, before
+		// calling the shell hung.
+		start := time.Now()
+		if m, _, err = c.WaitFor(from, re, 60*time.Second); err != nil {
+			c.t.Fatalf("%s: no answer in 90 s: %v", cmd, err)
+		}
+		c.t.Logf("%s: the console answered %.1f s after the 30 s timeout (a starved guest)", cmd, time.Since(start).Seconds())
 	}
 	var code int
 	fmt.Sscan(m[2], &code)
@@ -147,4 +160,39 @@ func (c *Console) WaitBooted(timeout time.Duration) {
 	if m[1] != "is up" {
 		c.t.Fatalf("default bundle: %s\n%s", m[1], Tail(c.Text(), 3000))
 	}
+}
+
+// notFound matches, in a log line, a shell's complaint that a command does
+// not exist (busybox ash: "line 15: cmp: not found", "sh: cmp: not found").
+const notFound = `(: line [0-9]+|(^|[ :])sh): [^ :]+: not found$`
+
+// CheckCommands fails the test if a service's log (/run/log/*/current)
+// holds a shell's "not found": a script calling a tool the image lacks,
+// which a script's fallback may otherwise hide. Call it at the end of a
+// test, with the VM up; it does nothing once the test has failed.
+func (c *Console) CheckCommands() {
+	c.t.Helper()
+	if c.t.Failed() {
+		return
+	}
+	out, _ := c.Run("grep -E '" + notFound + "' /run/log/*/current 2>/dev/null")
+	if out = strings.TrimSpace(out); out != "" {
+		c.t.Errorf("services ran commands the image lacks:\n%s", out)
+	}
+}
+
+// Uptime returns the guest's /proc/uptime in seconds: its own clock, for
+// limits a test sets on what the guest does (a service's timeouts run on
+// it). QEMU emulates the guest on the host's cores, and when the host is
+// busy the guest's clock has been seen to fall far behind the host's (a
+// sixth of its pace), so a limit taken from the host's clock fails a
+// guest that kept its own.
+func (c *Console) Uptime() float64 {
+	c.t.Helper()
+	out := c.Must("cat /proc/uptime")
+	var up float64
+	if _, err := fmt.Sscan(out, &up); err != nil {
+		c.t.Fatalf("/proc/uptime: %q: %v", out, err)
+	}
+	return up
 }

@@ -1,6 +1,9 @@
 package vmtest
 
-import "testing"
+import (
+	"regexp"
+	"testing"
+)
 
 func TestWithoutInitLines(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
@@ -15,6 +18,28 @@ func TestWithoutInitLines(t *testing.T) {
 	} {
 		if got := withoutInitLines(tc.in); got != tc.want {
 			t.Errorf("%s: withoutInitLines(%q) = %q, want %q", tc.name, tc.in, got, tc.want)
+		}
+	}
+}
+
+// The pattern CheckCommands gives grep -E on the guest; Go's regexp reads
+// this subset of POSIX ERE alike.
+func TestNotFound(t *testing.T) {
+	re := regexp.MustCompile(notFound)
+	for _, tc := range []struct {
+		line string
+		want bool
+	}{
+		{"2026-12-04T22:02:42.896635Z run: line 15: cmp: not found", true},
+		{"2026-12-04T22:02:42.896635Z sh: cmp: not found", true},
+		{"/etc/udhcpc.script: line 3: ip: not found", true},
+		{"2026-12-04T22:02:42.896635Z dnsmasq: file /etc/hosts not found", false},
+		{"2026-12-04T22:02:42.896635Z pppd: peer not found", false},
+		{"2026-12-04T22:02:42.896635Z run: line 15: cmp: not found (ignored)", false},
+		{"2026-12-04T22:02:42.896635Z ssh: host: not found", false},
+	} {
+		if got := re.MatchString(tc.line); got != tc.want {
+			t.Errorf("%q matches: %v, want %v", tc.line, got, tc.want)
 		}
 	}
 }
