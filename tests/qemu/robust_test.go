@@ -93,9 +93,20 @@ func TestSupervisorPanic(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Must("kill -9 $(pidof syslogd)")
+	// The panic's text (the manager's stderr, which init relays) and
+	// init's report of the death come on two paths: either may be first.
+	killed := end
 	for _, re := range []string{
 		`panic: INIT_FAULT=supervisor-panic:syslogd`,
 		`init: the service manager \(pid \d+\) died`,
+	} {
+		_, e, err := c.WaitFor(killed, regexp.MustCompile(re), 60*time.Second)
+		if err != nil {
+			t.Fatalf("after the supervisor's panic: %v", err)
+		}
+		end = max(end, e)
+	}
+	for _, re := range []string{
 		`init: started the service manager, pid \d+`,
 		`init: "default" is up`,
 	} {
