@@ -554,8 +554,8 @@ func TestIPv6(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			isp, _ := b.isp.Run("ip -6 addr show dev ppp0; tail -20 /run/log/dhcp6/current")
-			log, _ = b.router.Run("ip -6 addr show dev ppp0; grep -v 'cfdebug_print\\|config' /run/log/wan6/current | tail -n 60")
+			isp, _ := b.isp.Run("ip -6 addr show dev ppp0; tail -20 /run/log/dhcp6/current; tail -30 /run/log/pppoe_server/current")
+			log, _ = b.router.Run("ip -6 addr show dev ppp0; grep -v 'cfdebug_print\\|config' /run/log/wan6/current | tail -n 60; tail -40 /run/log/wan/current; rc status wan6")
 			t.Fatalf("60 s after the session dropped: the LAN's prefixes %q (want %q again), the ISP's route %q (want via the new session):\n%s\nISP:\n%s", out, prefixes, route, log, isp)
 		}
 	}

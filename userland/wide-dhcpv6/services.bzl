@@ -198,6 +198,14 @@ def _service_impl(ctx):
         "mkdir -p /var/lib/dhcpv6",
         "rm -f \"$OUTPUTS/prefixes\" \"$OUTPUTS/address\"",
         "idx=$(cat /sys/class/net/%s/ifindex) || { echo \"dhcp6c: no interface %s yet\" >&2; exit 1; }" % (wan, c.wan),
+        # A new PPP link exists before IPv6CP has given it its link-local
+        # address; dhcp6c started then gets "Network unreachable" and was
+        # seen never to send again: wait for the address while the link
+        # lasts.
+        "until ip -6 addr show dev %s 2>/dev/null | grep -q 'inet6 fe80:'; do" % wan,
+        "\t[ \"$(cat /sys/class/net/%s/ifindex 2>/dev/null)\" = \"$idx\" ] || { echo \"dhcp6c: %s went away before it had an IPv6 link-local address\" >&2; exit 1; }" % (wan, c.wan),
+        "\tusleep 200000",
+        "done",
         "( while [ ! -s \"$OUTPUTS/prefixes\" ]; do usleep 200000; done; echo >&3 ) &",
         "exec 3>&-",
         "( while [ \"$(cat /sys/class/net/%s/ifindex 2>/dev/null)\" = \"$idx\" ]; do sleep 1; done" % wan,
