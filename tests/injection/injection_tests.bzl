@@ -101,6 +101,32 @@ def _safe_chars(script):
         prev = c
     return safe
 
+def _unwrap_execline_sh(script, name):
+    """The shell script in a oneshot's up or down, or None when it is not one.
+
+    write_service writes them as the execline `/bin/sh -c "SCRIPT" NAME`,
+    SCRIPT's backslashes and double quotes escaped with a backslash (see
+    execline_sh in rules/service/private/service.bzl). An escaped
+    character is taken literally; any other (unescaped) double quote would
+    end the string early and is an error.
+    """
+    head, tail = '/bin/sh -c "', '" %s\n' % name
+    if not (script.startswith(head) and script.endswith(tail)):
+        return None
+    out = []
+    escaped = False
+    for c in script[len(head):len(script) - len(tail)].elems():
+        if escaped:
+            out.append(c)
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c == '"':
+            return None
+        else:
+            out.append(c)
+    return None if escaped else "".join(out)
+
 def _quoted_test_impl(ctx):
     env = analysistest.begin(ctx)
     needle = ctx.attr.value
@@ -112,6 +138,11 @@ def _quoted_test_impl(ctx):
             if o.basename not in ctx.attr.scripts:
                 continue
             script = a.content
+            if o.basename in ("up", "down"):
+                # A oneshot's: execline that runs the shell script.
+                sh = _unwrap_execline_sh(script, o.basename)
+                asserts.true(env, sh != None, _heredoc_escape("%s is not the execline /bin/sh -c \"...\" %s:\n%s" % (o.short_path, o.basename, script)))
+                script = sh or ""
             safe = _safe_chars(script)
             i = script.find(needle)
             for _ in range(len(script)):

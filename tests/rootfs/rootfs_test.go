@@ -124,6 +124,7 @@ func TestManifestHasBaseSystem(t *testing.T) {
 		{"/sbin/init", fsspec.File, "//userland/init:rootfs"},
 		{"/sbin/rc", fsspec.Symlink, "//userland/init:rootfs"},
 		{"/sbin/poweroff", fsspec.Symlink, "//userland/init:rootfs"},
+		{"/bin/execlineb", fsspec.Symlink, "//userland/init:rootfs"},
 		{"/bin/busybox", fsspec.File, "//userland/busybox:busybox"},
 		{"/bin/sh", fsspec.Symlink, "//userland/busybox:busybox"},
 		{"/sbin/syslogd", fsspec.Symlink, "//userland/busybox:busybox"},

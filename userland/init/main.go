@@ -1,9 +1,11 @@
 // Command init is the device's multi-call binary: PID 1 with the service
-// supervisor, the rc client, poweroff/reboot/halt and the firewall. It
-// dispatches on basename(argv[0]) (install it as /sbin/init with links
-// /sbin/rc, /sbin/poweroff, /sbin/reboot, /sbin/halt, /sbin/firewall) or on
-// the first argument (`init rc status`). See docs/services.md and
-// docs/router.md.
+// supervisor, the rc client, poweroff/reboot/halt, the firewall and
+// execlineb. It dispatches on basename(argv[0]) (install it as /sbin/init
+// with links /sbin/rc, /sbin/poweroff, /sbin/reboot, /sbin/halt,
+// /sbin/firewall, /bin/execlineb) or on the first argument (`init rc
+// status`; the service manager runs oneshots' up and down as
+// `/proc/self/exe execlineb -P FILE`). See
+// docs/services.md and docs/router.md.
 package main
 
 import (
@@ -19,6 +21,7 @@ import (
 	"time"
 
 	"bazwrt/userland/firewall"
+	"bazwrt/userland/init/execline"
 	"bazwrt/userland/init/rc"
 	"bazwrt/userland/init/supervise"
 	"bazwrt/userland/init/sysinit"
@@ -31,6 +34,11 @@ var applets = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"reboot":   func(a []string, o, e io.Writer) int { return shutdownMain(sysinit.Reboot, a, o, e) },
 	"halt":     func(a []string, o, e io.Writer) int { return shutdownMain(sysinit.Halt, a, o, e) },
 	"firewall": firewall.Main,
+	// execline scripts (s6-rc's up and down); see userland/init/execline.
+	"execlineb": execline.Main,
+	// The blocks of execline scripts that run as processes of their own,
+	// started from this program; not for people.
+	execline.RunApplet: execline.RunMain,
 	// The service manager process PID 1 starts; not for people.
 	sysinit.ManagerApplet: func(a []string, o, e io.Writer) int { return sysinit.ManagerMain(a, e) },
 }
@@ -63,7 +71,7 @@ func pid1Main(argv []string) {
 func dispatch(argv []string, stdout, stderr io.Writer) int {
 	name, args, help := selectApplet(argv, false)
 	if help {
-		fmt.Fprintln(stdout, "usage: init [flags] | init rc ... | init poweroff|reboot|halt [-f] | init firewall ...\nrun `init -h`, `init rc -h` or `init firewall help` for flags")
+		fmt.Fprintln(stdout, "usage: init [flags] | init rc ... | init poweroff|reboot|halt [-f] | init firewall ... | init execlineb ...\nrun `init -h`, `init rc -h` or `init firewall help` for flags")
 		return 0
 	}
 	return applets[name](args, stdout, stderr)

@@ -16,13 +16,24 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
+	"bazwrt/userland/init/execline"
 	"bazwrt/userland/init/rc"
 	"bazwrt/userland/init/svcdb"
 )
 
 // The test binary doubles as the multi-call binary: with BAZWRT_APPLET set
-// it runs dispatch with that applet name as argv[0].
+// it runs dispatch with that applet name as argv[0]. The blocks of execline
+// scripts re-execute it with the hidden applet's name as argv[0] (and
+// BAZWRT_APPLET inherited): that name comes first.
 func TestMain(m *testing.M) {
+	if filepath.Base(os.Args[0]) == execline.RunApplet {
+		os.Exit(dispatch(os.Args, os.Stdout, os.Stderr))
+	}
+	// The service manager runs oneshots' up and down as `/proc/self/exe
+	// execlineb -P FILE`, in the services' clean environment.
+	if len(os.Args) > 1 && os.Args[1] == "execlineb" {
+		os.Exit(dispatch(append([]string{"/sbin/init"}, os.Args[1:]...), os.Stdout, os.Stderr))
+	}
 	if applet := os.Getenv("BAZWRT_APPLET"); applet != "" {
 		os.Exit(dispatch(append([]string{"/sbin/" + applet}, os.Args[1:]...), os.Stdout, os.Stderr))
 	}
@@ -81,6 +92,45 @@ func TestDispatch(t *testing.T) {
 	}
 }
 
+// execlineb answers as /bin/execlineb and as `init execlineb`, and the
+// blocks of its scripts, which re-execute the binary as the hidden applet,
+// run builtins too.
+func TestExeclinebApplet(t *testing.T) {
+	for _, tc := range []struct {
+		argv []string
+		name string
+		args []string
+	}{
+		{[]string{"/bin/execlineb", "-P", "script"}, "execlineb", []string{"-P", "script"}},
+		{[]string{"/sbin/init", "execlineb", "-Pc", "true"}, "execlineb", []string{"-Pc", "true"}},
+		{[]string{execline.RunApplet, "up", "-", "echo"}, execline.RunApplet, []string{"up", "-", "echo"}},
+		{[]string{"/proc/self/exe", execline.RunApplet, "up", "-"}, execline.RunApplet, []string{"up", "-"}},
+	} {
+		name, args, _ := selectApplet(tc.argv, false)
+		if name != tc.name || !cmp.Equal(args, tc.args) {
+			t.Errorf("selectApplet(%q) = %s %q, want %s %q", tc.argv, name, args, tc.name, tc.args)
+		}
+	}
+	code, out, errs := runApplet(t, "execlineb", "-Pc", "foreground { if { true } echo inner } backtick -E X { echo got } echo outer $X")
+	if code != 0 || out != "inner\nouter got\n" || errs != "" {
+		t.Errorf("execlineb = %d %q %q", code, out, errs)
+	}
+	script := filepath.Join(t.TempDir(), "up")
+	os.WriteFile(script, []byte("#!/bin/execlineb -P\nif { test -d / }\nforeground { nonexistent-program-x }\n"), 0o755)
+	code, _, errs = runApplet(t, "execlineb", "-P", script)
+	if code != 111 || errs != "execlineb: "+script+": foreground: cannot spawn nonexistent-program-x: not found in PATH \""+os.Getenv("PATH")+"\"\n" {
+		t.Errorf("execlineb %s = %d %q", script, code, errs)
+	}
+	var errb bytes.Buffer
+	if code := dispatch([]string{"/bin/execlineb", "-Pc", "}"}, io.Discard, &errb); code != 100 || errb.String() != "execlineb: -c: line 1: unmatched }: no block is open\n" {
+		t.Errorf("syntax error = %d %q", code, errb.String())
+	}
+	errb.Reset()
+	if code := dispatch([]string{execline.RunApplet}, io.Discard, &errb); code != 100 || !strings.Contains(errb.String(), "not for people") {
+		t.Errorf("%s without arguments = %d %q", execline.RunApplet, code, errb.String())
+	}
+}
+
 // The firewall applet answers as /sbin/firewall and as `init firewall`
 // (its commands that need no kernel: check, usage).
 func TestFirewallApplet(t *testing.T) {
@@ -118,11 +168,12 @@ func TestFirewallApplet(t *testing.T) {
 func writeSystem(t *testing.T, root string) {
 	t.Helper()
 	files := map[string]string{
-		"default/type":              "bundle",
-		"default/contents":          "web\n",
-		"net/type":                  "oneshot",
-		"net/up":                    "echo net >> @ROOT@/order; echo 192.0.2.1 > \"$OUTPUTS/addr\"",
-		"net/down":                  "echo -net >> @ROOT@/order",
+		"default/type":     "bundle",
+		"default/contents": "web\n",
+		"net/type":         "oneshot",
+		// up and down are execline, run by this binary's execlineb.
+		"net/up":                    "foreground { redirfd -a 1 @ROOT@/order echo net }\nimportas -i O OUTPUTS\nredirfd -w 1 ${O}/addr echo 192.0.2.1\n",
+		"net/down":                  "redirfd -a 1 @ROOT@/order echo -net",
 		"daemon/type":               "longrun",
 		"daemon/notification-fd":    "3",
 		"daemon/run":                "#!/bin/sh\necho daemon >> @ROOT@/order\necho starting; echo >&3\nexec sleep 1000\n",

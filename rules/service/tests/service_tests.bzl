@@ -53,3 +53,24 @@ def _validators_test_impl(ctx):
     return unittest.end(env)
 
 validators_test = unittest.make(_validators_test_impl)
+
+def _written_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    written = {}
+    for a in analysistest.target_actions(env):
+        if a.mnemonic != "FileWrite":
+            continue
+        for o in a.outputs.to_list():
+            if o.basename in ctx.attr.want:
+                written[o.basename] = a.content
+    for basename, want in ctx.attr.want.items():
+        asserts.true(env, basename in written, "no file %s written (written: %s)" % (basename, written.keys()))
+        if basename in written:
+            asserts.equals(env, want, written[basename], basename)
+    return analysistest.end(env)
+
+# The exact content of files a service target writes, by basename.
+written_test = analysistest.make(
+    _written_test_impl,
+    attrs = {"want": attr.string_dict(doc = "{basename: the file's content}")},
+)

@@ -20,7 +20,7 @@ func TestRestartedManagerAdoptsOneshots(t *testing.T) {
 	root := t.TempDir()
 	count := filepath.Join(root, "ups")
 	def := oneshotDef("bridge", nil, nil)
-	def.Up = []byte("echo up >>" + count)
+	def.Up = []byte("redirfd -a 1 " + count + " echo up")
 	def.Down = []byte("true")
 	manager := func() *Manager {
 		lg, err := svclog.Open(svclog.Options{Dir: filepath.Join(root, "uncaught-logs")})

@@ -33,7 +33,7 @@ func TestControlSocket(t *testing.T) {
 	oneshot(files, "a")
 	oneshot(files, "b", "a")
 	files["bad/type"] = "oneshot"
-	files["bad/up"] = "exit 7"
+	files["bad/up"] = sh("exit 7")
 	files["d/type"] = "longrun"
 	files["d/run"] = "exec sleep 100"
 	h := newHarness(t, files)

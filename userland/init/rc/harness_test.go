@@ -8,10 +8,34 @@ import (
 	"testing"
 	"time"
 
+	"bazwrt/userland/init/execline"
 	"bazwrt/userland/init/supervise"
 	"bazwrt/userland/init/svcdb"
 	"bazwrt/userland/init/svclog"
 )
+
+// TestMain makes the test binary the execlineb applet when the manager
+// runs a oneshot's up or down (Config.Execlineb's default runs
+// /proc/self/exe execlineb ...), and the hidden applet that runs blocks of
+// execline scripts, as the device's binary is.
+func TestMain(m *testing.M) {
+	switch {
+	case filepath.Base(os.Args[0]) == execline.RunApplet:
+		os.Exit(execline.RunMain(os.Args[1:], os.Stdout, os.Stderr))
+	case len(os.Args) > 1 && os.Args[1] == "execlineb":
+		os.Exit(execline.Main(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// sh is an up or down file (execline) that runs script with /bin/sh, $0
+// being "up", as the Starlark rules write them (write_service in
+// rules/service/private/service.bzl): `/bin/sh -c "SCRIPT" up` with
+// backslashes and double quotes escaped.
+func sh(script string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	return `/bin/sh -c "` + r.Replace(script) + `" up` + "\n"
+}
 
 // harness runs a Manager on a temporary tree with init duties off.
 type harness struct {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -30,8 +31,14 @@ type Config struct {
 	LiveDir    string // service directories (cwd of scripts), e.g. /run/services/live
 	OutputsDir string // e.g. /run/services/outputs
 	LogDir     string // per-longrun logs, e.g. /run/log
-	Shell      string // runs scripts without "#!", default /bin/sh
-	Path       string // PATH given to services
+	Shell      string // runs longruns' run and finish without "#!", default /bin/sh
+	// Execlineb runs oneshots' up and down, which are execline scripts
+	// (s6-rc runs them with execlineb -P): the command is Execlineb, then
+	// -P and the script's file in the live directory. Default: the
+	// execlineb applet of this very binary, ["/proc/self/exe",
+	// "execlineb"] (it dispatches on its first argument).
+	Execlineb []string
+	Path      string // PATH given to services
 	// Log is the catch-all log: the manager's own messages and the output
 	// of oneshot scripts (prefixed by "NAME: up: "). Required.
 	Log       *svclog.Logger
@@ -109,6 +116,9 @@ func New(cfg Config) (*Manager, error) {
 	}
 	if cfg.Shell == "" {
 		cfg.Shell = "/bin/sh"
+	}
+	if len(cfg.Execlineb) == 0 {
+		cfg.Execlineb = []string{"/proc/self/exe", "execlineb"}
 	}
 	if cfg.Path == "" {
 		cfg.Path = DefaultPath
@@ -324,7 +334,7 @@ func (m *Manager) bringUp(ctx context.Context, s *svc) error {
 		m.set(s, Starting)
 		m.prepareOutputs(s)
 		m.mu.Unlock()
-		err := m.runScript(ctx, s, "up", s.def.Up, ms(s.def.TimeoutUp))
+		err := m.runScript(ctx, s, "up", ms(s.def.TimeoutUp))
 		m.mu.Lock()
 		s.busy = false
 		if err != nil {
@@ -579,7 +589,7 @@ func (m *Manager) bringDown(ctx context.Context, s *svc) error {
 		var err error
 		if s.def.Down != nil {
 			m.mu.Unlock()
-			err = m.runScript(ctx, s, "down", s.def.Down, ms(s.def.TimeoutDown))
+			err = m.runScript(ctx, s, "down", ms(s.def.TimeoutDown))
 			m.mu.Lock()
 		}
 		s.busy = false
@@ -621,10 +631,13 @@ func (t *tail) String() string {
 	return fmt.Sprintf("; last output: %q", strings.Join(t.lines, " | "))
 }
 
-// runScript runs a oneshot's up or down script, logging its output to the
-// catch-all log.
-func (m *Manager) runScript(ctx context.Context, s *svc, which string, content []byte, timeout time.Duration) error {
-	cmd := supervise.ScriptCommand(m.cfg.Shell, m.liveDir(s), which, content, m.env(s))
+// runScript runs a oneshot's up or down script, an execline script, as
+// s6-rc does (execlineb -P, from its file in the live directory), logging
+// its output to the catch-all log.
+func (m *Manager) runScript(ctx context.Context, s *svc, which string, timeout time.Duration) error {
+	dir := m.liveDir(s)
+	argv := append(slices.Clone(m.cfg.Execlineb), "-P", filepath.Join(dir, which))
+	cmd := supervise.Command{Argv: argv, Dir: dir, Env: m.env(s)}
 	tl := &tail{}
 	r, w, err := os.Pipe()
 	if err != nil {

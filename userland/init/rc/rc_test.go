@@ -15,11 +15,11 @@ import (
 )
 
 // oneshot returns the files of a oneshot that appends its name to
-// @ROOT@/order on up and "-name" on down.
+// @ROOT@/order on up and "-name" on down, in execline.
 func oneshot(files map[string]string, name string, deps ...string) {
 	files[name+"/type"] = "oneshot"
-	files[name+"/up"] = "echo " + name + " >> @ROOT@/order"
-	files[name+"/down"] = "echo -" + name + " >> @ROOT@/order"
+	files[name+"/up"] = "redirfd -a 1 @ROOT@/order echo " + name
+	files[name+"/down"] = "redirfd -a 1 @ROOT@/order\necho -" + name
 	for _, d := range deps {
 		files[name+"/dependencies.d/"+d] = ""
 	}
@@ -66,8 +66,8 @@ func TestParallelOneshots(t *testing.T) {
 			"i=0\nwhile [ ! -e @ROOT@/" + other + " ]; do i=$((i+1)); [ $i -gt 300 ] && exit 1; sleep 0.01; done\n"
 	}
 	files := map[string]string{
-		"p1/type": "oneshot", "p1/up": wait("p1", "p2"),
-		"p2/type": "oneshot", "p2/up": wait("p2", "p1"),
+		"p1/type": "oneshot", "p1/up": sh(wait("p1", "p2")),
+		"p2/type": "oneshot", "p2/up": sh(wait("p2", "p1")),
 		"after/type": "oneshot", "after/up": "touch @ROOT@/after",
 		"after/dependencies.d/p1": "", "after/dependencies.d/p2": "",
 	}
@@ -92,7 +92,7 @@ func TestReadinessNotification(t *testing.T) {
 		"daemon/run": "#!/bin/sh\nwhile [ ! -e @ROOT@/go ]; do sleep 0.01; done\n" +
 			"touch @ROOT@/ready-marker\necho >&3\nexec sleep 100\n",
 		"client/type":                  "oneshot",
-		"client/up":                    "test -e @ROOT@/ready-marker && touch @ROOT@/client-ok",
+		"client/up":                    "if { test -e @ROOT@/ready-marker } touch @ROOT@/client-ok",
 		"client/dependencies.d/daemon": "",
 	}
 	h := newHarness(t, files)
@@ -244,7 +244,7 @@ func TestShutdownOrder(t *testing.T) {
 func TestOneshotTimeout(t *testing.T) {
 	files := map[string]string{
 		"hang/type": "oneshot", "hang/timeout-up": "200",
-		"hang/up":                   "echo $$ > @ROOT@/hang.pid\nexec sleep 100",
+		"hang/up":                   sh("echo $$ > @ROOT@/hang.pid\nexec sleep 100"),
 		"after/type":                "oneshot",
 		"after/up":                  "touch @ROOT@/after",
 		"after/dependencies.d/hang": "",
@@ -278,7 +278,7 @@ func TestOneshotTimeout(t *testing.T) {
 
 func TestFailingOneshotReportsOutput(t *testing.T) {
 	files := map[string]string{
-		"bad/type": "oneshot", "bad/up": "echo 'ip: cannot find device br-lan' >&2; exit 3",
+		"bad/type": "oneshot", "bad/up": sh("echo 'ip: cannot find device br-lan' >&2; exit 3"),
 		"good/type": "oneshot", "good/up": "true",
 		"x/type": "oneshot", "x/up": "true", "x/dependencies.d/bad": "",
 		"y/type": "oneshot", "y/up": "true", "y/dependencies.d/x": "",
@@ -348,7 +348,7 @@ func TestLogRotationBound(t *testing.T) {
 
 func TestOutputs(t *testing.T) {
 	files := map[string]string{
-		"addr/type": "oneshot", "addr/up": "echo 192.0.2.1 > \"$OUTPUTS/address\"",
+		"addr/type": "oneshot", "addr/up": "importas -i O OUTPUTS redirfd -w 1 ${O}/address echo 192.0.2.1",
 		"user/type": "longrun", "user/dependencies.d/addr": "",
 		"user/run": "#!/bin/sh\ncat \"$OUTPUTS_DIR/addr/address\" > @ROOT@/seen\necho $SERVICE > \"$OUTPUTS/name\"\nexec sleep 100\n",
 	}

@@ -2,6 +2,8 @@ package svcdb
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -115,28 +117,58 @@ func TestS6RCRouterCorpus(t *testing.T) {
 	}
 }
 
-// TestS6RCExeclineCorpus compiles testdata/s6rc/execline: up/down files in
-// execline (s6-rc: "The files will be interpreted by the execlineb lexer")
-// are refused with the file and the commands named; the shell one is not.
+// TestS6RCExeclineCorpus compiles testdata/s6rc/execline: up and down
+// files in execline (s6-rc-compile: "The files will be interpreted by the
+// execlineb lexer"; s6-rc runs them with execlineb -P, and so does the
+// device) compile, and the database holds them byte for byte, as they are
+// written, to be run by the device's interpreter. The files of
+// testdata/s6rc/execline-refused use what execlineb refuses or programs
+// the interpreter does not implement: each is refused, naming the file,
+// the line and the command.
 func TestS6RCExeclineCorpus(t *testing.T) {
-	_, err := CompileDirs("testdata/s6rc/execline")
-	if err == nil {
-		t.Fatal("compiled execline up scripts")
+	db, err := CompileDirs("testdata/s6rc/execline")
+	if err != nil {
+		t.Fatal(err)
 	}
-	var got []string
-	for _, e := range err.(svcsrc.Errors) {
-		msg := e.Error()
-		// Keep what identifies the rule: the file and what it uses.
-		file, _, _ := strings.Cut(msg, ": an execline script")
-		_, uses, _ := strings.Cut(msg, ": uses ")
-		uses, _, _ = strings.Cut(uses, "; ")
-		got = append(got, file+" | "+uses)
+	got := map[string]string{}
+	for _, s := range db.Services {
+		if s.Type == svcsrc.Oneshot {
+			got[s.Name+"/up"] = string(s.Up)
+			if s.Down != nil {
+				got[s.Name+"/down"] = string(s.Down)
+			}
+		}
 	}
-	want := []string{
-		`testdata/s6rc/execline: svc "hostname": file hostname/up | backtick, importas, { } blocks`,
-		`testdata/s6rc/execline: svc "mount-proc": file mount-proc/up | if, foreground, redirfd, { } blocks`,
+	want := map[string]string{}
+	for f := range got {
+		b, err := os.ReadFile(filepath.Join("testdata/s6rc/execline", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[f] = string(b)
+	}
+	if len(want) != 4 {
+		t.Errorf("%d up and down scripts compiled, want 4: %v", len(want), want)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("scripts in the database (-files +database):\n%s", diff)
+	}
+
+	_, err = CompileDirs("testdata/s6rc/execline-refused")
+	if err == nil {
+		t.Fatal("compiled scripts that cannot run")
+	}
+	var msgs []string
+	for _, e := range err.(svcsrc.Errors) {
+		msgs = append(msgs, e.Error())
+	}
+	const unsupported = ", an execline or s6 program that this system's execline interpreter does not implement (see docs/services.md, \"execline\")"
+	wantMsgs := []string{
+		`testdata/s6rc/execline-refused: svc "broken": file broken/up: line 2: execline syntax error (s6-rc runs up and down with execlineb -P, and so does this system): unterminated quoted string: expected a closing " before the end of the script`,
+		`testdata/s6rc/execline-refused: svc "broken": file broken/down: line 1: uses loopwhilex` + unsupported,
+		`testdata/s6rc/execline-refused: svc "lock": file lock/up: line 2: uses s6-setlock` + unsupported,
+	}
+	if diff := cmp.Diff(wantMsgs, msgs); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
 	}
 }

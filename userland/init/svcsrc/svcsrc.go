@@ -8,8 +8,8 @@
 // flag-recommended, producer-for, consumer-for, pipeline-name, down-signal,
 // max-death-tally, env/ and data/. Any other file is an error: s6 files this system
 // does not implement (lock-fd, nosetsid, instance/, log/) name the
-// reason, and oneshot up/down written in execline are refused (see
-// CheckShellScript).
+// reason. A oneshot's up and down are execline scripts, as in s6-rc, and
+// are checked as such (see CheckExecline).
 //
 // The parser is shared by the host compiler (tools/svc-compile) and the
 // device binary. It never stops at the first problem: every error found in a
@@ -490,7 +490,10 @@ func ParseService(root, name string) (*Service, Errors) {
 			name string
 			b    []byte
 		}{{fUp, s.Up}, {fDown, s.Down}} {
-			if msg := CheckShellScript(f.b); msg != "" {
+			if f.b == nil {
+				continue
+			}
+			if msg := CheckExecline(f.b); msg != "" {
 				p.errorf(f.name, "%s", msg)
 			}
 		}
