@@ -407,6 +407,9 @@ func (b *testbed) checkIPv6(wan, defaultRoute, ispRoute string, mss int) (string
 		time.Sleep(500 * time.Millisecond)
 	}
 	t.Logf("WAN up to the LAN numbered from the delegated prefix: %.1f s", time.Since(start).Seconds())
+	if log, code := b.router.Run("tail -n 12 /run/log/wan6/current"); code == 0 {
+		t.Logf("the router's DHCPv6 client so far:\n%s", log)
+	}
 
 	// The LAN's /64: the first of the first /56 of the ISP's pool.
 	lan64, err := netip.ParsePrefix(prefixes)
@@ -434,7 +437,11 @@ func (b *testbed) checkIPv6(wan, defaultRoute, ispRoute string, mss int) (string
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("IPv6 default route after 20 s, want %s:\n%s", defaultRoute, out)
+				// Enough to tell whether advertisements came and
+				// whether the kernel would take them.
+				r, _ := b.router.Run(fmt.Sprintf("ip -6 route; ip -6 addr show dev %[1]s; grep . /proc/sys/net/ipv6/conf/%[1]s/accept_ra /proc/sys/net/ipv6/conf/all/forwarding; grep -i -e RouterAdvert -e InErrors /proc/net/snmp6; rc status", wan))
+				i, _ := b.isp.Run("ip -6 addr; tail -30 /run/log/dhcp6/current")
+				t.Fatalf("IPv6 default route after 20 s, want %s:\n%s\nrouter:\n%s\nISP:\n%s", defaultRoute, out, r, i)
 			}
 		}
 	}

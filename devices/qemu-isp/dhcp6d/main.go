@@ -215,6 +215,18 @@ func join(ctx context.Context, p *ipv6.PacketConn, patterns []string) {
 			}
 			now[i.Index] = i.Name
 			err := p.JoinGroup(&i, group)
+			if errors.Is(err, syscall.EADDRINUSE) {
+				// The socket still holds the membership, but the
+				// interface's own list may have lost it; then
+				// nothing sent to the group is heard on it.
+				igmp6, rerr := os.ReadFile("/proc/net/igmp6")
+				if rerr == nil && !inGroup(igmp6, i.Name, allServersHex) {
+					p.LeaveGroup(&i, group)
+					if err = p.JoinGroup(&i, group); err == nil {
+						log.Printf("dhcp6d: %s had lost ff02::1:2; joined again", i.Name)
+					}
+				}
+			}
 			switch {
 			case err == nil && joined[i.Index] != i.Name:
 				joined[i.Index] = i.Name
@@ -235,4 +247,20 @@ func join(ctx context.Context, p *ipv6.PacketConn, patterns []string) {
 		case <-t.C:
 		}
 	}
+}
+
+// allServersHex is ff02::1:2 (All_DHCP_Relay_Agents_and_Servers) as
+// /proc/net/igmp6 writes it.
+const allServersHex = "ff020000000000000000000000010002"
+
+// inGroup says whether /proc/net/igmp6 (lines "INDEX NAME GROUP USERS
+// FLAGS TIMER") lists the group on the interface.
+func inGroup(igmp6 []byte, ifname, group string) bool {
+	for _, line := range strings.Split(string(igmp6), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 3 && f[1] == ifname && f[2] == group {
+			return true
+		}
+	}
+	return false
 }

@@ -302,3 +302,25 @@ func TestRouterAdvert(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+func TestInGroup(t *testing.T) {
+	const igmp6 = `1    lo              ff020000000000000000000000000001     1 0000000C 0
+9    ppp0            ff020000000000000000000000000001     1 0000000C 0
+9    ppp0            ff020000000000000000000000010002     1 00000004 0
+10   eth0            ff020000000000000000000000000001     1 0000000C 0
+`
+	tests := []struct {
+		ifname string
+		want   bool
+	}{
+		{"ppp0", true},
+		{"eth0", false}, // only all-nodes
+		{"ppp1", false},
+		{"ppp", false},
+	}
+	for _, tc := range tests {
+		if got := inGroup([]byte(igmp6), tc.ifname, allServersHex); got != tc.want {
+			t.Errorf("inGroup(%q) = %v, want %v", tc.ifname, got, tc.want)
+		}
+	}
+}
