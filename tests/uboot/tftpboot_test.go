@@ -22,6 +22,7 @@ import (
 
 var (
 	tftpd     = flag.String("tftpd", "", "rootpath of //tools/tftpd")
+	inTftpd   = flag.String("in_tftpd", "", "rootpath of in.tftpd, Debian's tftpd-hpa, to compare rates with")
 	bootFiles = flag.String("tftpboot", "", "rootpath of //devices/qemu-armv7l:tftpboot, the RAM-boot directory")
 )
 
@@ -31,7 +32,8 @@ var (
 // README.txt says, and the script downloads the kernel and the root
 // filesystem and boots; the kernel mounts the rootfs from RAM (phram) and
 // init brings the default bundle up. In the same U-Boot, before the boot,
-// the root filesystem is downloaded once alone, for U-Boot's transfer rate.
+// the root filesystem is downloaded alone, for U-Boot's transfer rate
+// from our server and from Debian's tftpd-hpa.
 //
 // The test runs in a network namespace of its own, where U-Boot's NIC is
 // a TAP device with the server's address; nothing else is reachable. (Not
@@ -93,6 +95,17 @@ func TestTFTPBoot(t *testing.T) {
 		return r[1]
 	}
 	t.Logf("U-Boot's rate for rootfs.squashfs from //tools:tftpd: %s", rate(ours))
+	// The same from tftpd-hpa's in.tftpd, in the foreground, chrooted
+	// into the directory, which it reads as the user nobody: the
+	// directory must be searchable and the files world-readable (its
+	// default check). Alternately with ours, twice each: the figures
+	// of one run vary with the host's load.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hpa := []string{runfiles.Path(t, *inTftpd), "-L", "-s", "-a", "10.0.2.2:69", dir}
+	t.Logf("U-Boot's rate for rootfs.squashfs from tftpd-hpa's in.tftpd: %s", rate(hpa))
+	t.Logf("again, //tools:tftpd: %s; in.tftpd: %s", rate(ours), rate(hpa))
 
 	// The boot, from our server.
 	stop, _ := serve(t, ours...)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # fetch-sources.sh LOCK DIR: downloads every source package LOCK pins into DIR
-# and checks each file's sha256. Called by ./bazelw.
+# and checks each file's sha256. Called by ./bazelw. A file ending in .deb
+# is a binary package's, fetched with apt-get download (for data and test
+# tools that have no usable source here; see sources.lock).
 #
 # apt-get runs with a private configuration (lists and caches under DIR/.apt)
 # whose deb-src entries are derived from this machine's own apt sources, for
@@ -70,7 +72,17 @@ write_sources() {
 }
 
 mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$apt/download"
-write_sources | sort -u >"$apt/sources.list"
+# Binary packages (a file ending in .deb: data such as the wireless
+# regulatory database, or a test's host tool that must not be installed)
+# need the deb lines as well; their lists are large, so only then.
+binary=
+for entry in "${missing[@]}"; do
+  case "$entry" in *.deb\ *) binary=1 ;; esac
+done
+{
+  write_sources
+  [ -z "$binary" ] || write_sources | sed 's/^deb-src /deb /'
+} | sort -u >"$apt/sources.list"
 touch "$apt/status"
 cat >"$apt/apt.conf" <<CONF
 Dir::Etc::SourceList "$apt/sources.list";
@@ -91,13 +103,17 @@ for entry in "${missing[@]}"; do
   read -r name package version file sha <<<"$entry"
   log "fetching $package $version"
   rm -rf "$apt/download" && mkdir -p "$apt/download"
-  if ! out=$(cd "$apt/download" && apt-get source --download-only -qq "$package=$version" 2>&1); then
+  case "$file" in
+    *.deb) what="binary package"; get=(download) ;;
+    *) what="source package"; get=(source --download-only) ;;
+  esac
+  if ! out=$(cd "$apt/download" && apt-get "${get[@]}" -qq "$package=$version" 2>&1); then
     echo "$out" >&2
-    log "source package $package version $version (for \"$name\" in $lock) cannot be fetched: the mirror does not serve it"
+    log "$what $package version $version (for \"$name\" in $lock) cannot be fetched: the mirror does not serve it"
     exit 1
   fi
   if [ ! -f "$apt/download/$file" ]; then
-    log "source package $package $version has no file $file (for \"$name\" in $lock); it has: $(ls "$apt/download" | tr '\n' ' ')"
+    log "$what $package $version has no file $file (for \"$name\" in $lock); it has: $(ls "$apt/download" | tr '\n' ' ')"
     exit 1
   fi
   got=$(sha256sum "$apt/download/$file" | cut -d' ' -f1)

@@ -24,9 +24,9 @@ The access point: nl80211 (any mac80211 driver), 802.11n, and 802.11ac on
 With `bridge`, hostapd adds the interface to that bridge (the LAN's), so
 that clients get the LAN's DHCP and firewall zone.
 
-Not available: WPA3 (SAE). Debian's hostapd 2.10 built with its internal
-crypto has no elliptic curves (//userland/hostapd); `wpa3 = True` fails
-at analysis saying so.
+With `wpa3 = True` the access point also offers WPA3-Personal (SAE) with
+the same passphrase, beside WPA2-PSK (transition mode, as OpenWrt's
+"sae-mixed"): WPA3 clients use SAE and PMF, older ones WPA2.
 
 Bad options fail at analysis, naming the attribute: the interface, an SSID
 of 1 to 32 bytes without control characters, a country of two capital
@@ -79,8 +79,6 @@ def _config_impl(ctx):
     err = ifname_error(ctx.attr.interface)
     if err:
         _fail("interface", err)
-    if ctx.attr.wpa3:
-        _fail("wpa3", "WPA3 (SAE) is not available: hostapd 2.10 with its internal crypto has no elliptic curves (see //userland/hostapd); want wpa3 = False until an OpenSSL or wolfSSL package exists")
     ssid = ctx.attr.ssid
     if not ssid or len(ssid) > 32:
         _fail("ssid", "%r: want 1 to 32 bytes" % ssid)
@@ -122,10 +120,18 @@ def _config_impl(ctx):
         "wmm_enabled=1",
         "auth_algs=1",
         "wpa=2",
-        "wpa_key_mgmt=WPA-PSK",
+        "wpa_key_mgmt=WPA-PSK" + (" SAE" if ctx.attr.wpa3 else ""),
         "rsn_pairwise=CCMP",
         # PMF where the client has it (802.11w).
         "ieee80211w=1",
+    ] + ([
+        # WPA3-Personal beside WPA2 (transition mode), with the same
+        # passphrase: SAE clients must use PMF, as WPA3 requires; both
+        # ways to derive the password element (hunting-and-pecking and
+        # hash-to-element).
+        "sae_require_mfp=1",
+        "sae_pwe=2",
+    ] if ctx.attr.wpa3 else []) + [
         "wpa_passphrase=" + p,
     ]
     path = "%s/%s.conf" % (_DIR, svc)
@@ -211,7 +217,7 @@ def hostapd(
       band: "2g" (2.4 GHz) or "5g".
       channel: a 20 MHz channel of the band.
       bridge: the service of the bridge the interface joins (the LAN's).
-      wpa3: not available yet (fails at analysis).
+      wpa3: also offer WPA3-Personal (SAE), WPA2/WPA3 transition mode.
       service_name: the name on the device, if not `name`.
       deps: services needed besides the bridge.
       **kwargs: the service's other attributes (after, packages,
