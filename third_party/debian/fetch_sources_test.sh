@@ -32,4 +32,23 @@ busybox busybox 1:0.0.1-99 busybox_0.0.1.orig.tar.bz2 00000000000000000000000000
 LOCK
 expect_failure missing-version "$tmp/missing.lock" "source package busybox version 1:0.0.1-99" "cannot be fetched"
 
+# Binary packages (a .deb file): a version the mirror lacks, a sha256
+# that does not match, and one that fetches.
+cat >"$tmp/missing-deb.lock" <<'LOCK'
+tftpd-hpa tftpd-hpa 0.1-99 tftpd-hpa_0.1-99_amd64.deb 0000000000000000000000000000000000000000000000000000000000000000
+LOCK
+expect_failure missing-deb "$tmp/missing-deb.lock" "binary package tftpd-hpa version 0.1-99" "cannot be fetched"
+
+cat >"$tmp/bad-sum.lock" <<'LOCK'
+tftpd-hpa tftpd-hpa 5.2+20150808-1.4 tftpd-hpa_5.2+20150808-1.4_amd64.deb 0000000000000000000000000000000000000000000000000000000000000000
+LOCK
+expect_failure bad-sum "$tmp/bad-sum.lock" "tftpd-hpa_5.2+20150808-1.4_amd64.deb of tftpd-hpa 5.2+20150808-1.4 has sha256" "pins 0000"
+
+grep '^tftpd-hpa ' "$(dirname "$fetch")/sources.lock" >"$tmp/deb.lock"
+if bash "$fetch" "$tmp/deb.lock" "$tmp/deb" && [ -s "$tmp/deb/tftpd-hpa_5.2+20150808-1.4_amd64.deb" ]; then
+  echo "ok deb"
+else
+  echo "FAIL deb: the pinned tftpd-hpa package was not fetched"; fail=1
+fi
+
 exit $fail
