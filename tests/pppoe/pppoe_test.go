@@ -679,7 +679,11 @@ func TestFailover(t *testing.T) {
 	b.isp.Must("ip link set ppp0 down")
 	broke, guestBroke := time.Now(), b.router.Uptime()
 	// The limits are on the router's clock (its health check and DHCP
-	// client run on it), with a cap on the host's.
+	// client run on it), with a cap on the host's. They bound liveness,
+	// not speed (the figure is logged): 120 s, because the ISP's guest
+	// has been seen to stall for about 40 s of the host's time under TCG
+	// on two cores (its clock 23 s behind the router's, its DHCP log
+	// written in one burst at the end), which 60 s did not survive.
 	guestSince := func() float64 { return b.router.Uptime() - guestBroke }
 	var backup netip.Addr
 	for {
@@ -690,11 +694,11 @@ func TestFailover(t *testing.T) {
 				break
 			}
 		}
-		if guestSince() > 60 || time.Since(broke) > 5*time.Minute {
+		if guestSince() > 120 || time.Since(broke) > 5*time.Minute {
 			log, _ := b.router.Run("tail -30 /run/log/wan/current; tail -10 /run/log/wan_pppoe_health/current; " +
 				"rc status wan_pppoe; rc status wan_backup; ls /run/services/outputs/wan_backup; tail -20 /run/log/wan_backup/current; top -b -n 1 | head -n 15")
 			isp, _ := b.isp.Run("rc status dhcp; tail -20 /run/log/dhcp/current; ip -s link show eth0; uptime; top -b -n 1 | head -n 15; dmesg | tail -n 20")
-			t.Fatalf("no move to the backup WAN 60 s after the PPPoE link stopped carrying IP:\n%s\nISP:\n%s", log, isp)
+			t.Fatalf("no move to the backup WAN 120 s after the PPPoE link stopped carrying IP:\n%s\nISP:\n%s", log, isp)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
@@ -710,9 +714,9 @@ func TestFailover(t *testing.T) {
 			}
 			break
 		}
-		if guestSince() > 90 || time.Since(broke) > 5*time.Minute {
+		if guestSince() > 150 || time.Since(broke) > 5*time.Minute {
 			out, _ := b.router.Run("ip route; firewall zones; tail -20 /run/log/wan/current")
-			t.Fatalf("the LAN host cannot reach the internet 90 s after PPPoE broke: %v\n%s", err, out)
+			t.Fatalf("the LAN host cannot reach the internet 150 s after PPPoE broke: %v\n%s", err, out)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
@@ -739,9 +743,9 @@ func TestFailover(t *testing.T) {
 				break
 			}
 		}
-		if time.Since(restarted) > 60*time.Second {
+		if time.Since(restarted) > 120*time.Second {
 			log, _ := b.router.Run("tail -20 /run/log/wan/current")
-			t.Fatalf("rc restart wan: not back on PPPoE after 60 s:\n%s", log)
+			t.Fatalf("rc restart wan: not back on PPPoE after 120 s:\n%s", log)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
