@@ -65,7 +65,7 @@ def firmware(
         hostname,
         kernel_fragments,
         kernel_patches = [],
-        kernel_firmware = None,
+        kernel_firmware = [],
         kernel_images = [],
         dts = [],
         dts_srcs = [],
@@ -91,8 +91,9 @@ def firmware(
       hostname: the host name (/etc/hostname, /etc/hosts).
       kernel_fragments: the device's kernel config fragments, in order.
       kernel_patches: patches to the kernel source, in order (e.g. //kernel/patches/ath79).
-      kernel_firmware: a kernel_firmware whose files are built into the
-        kernel (drivers built in load firmware before the root is mounted).
+      kernel_firmware: kernel_firmware targets whose files are built into
+        the kernel (drivers built in load firmware before the root is
+        mounted).
       kernel_images: boot images to build (vmlinux.bin, zImage, Image).
       dts: the device's own .dts files.
       dts_srcs: what they include.

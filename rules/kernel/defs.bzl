@@ -60,7 +60,7 @@ def kernel(
         dts_srcs = [],
         services = [],
         platform = None,
-        firmware = None,
+        firmware = [],
         **kwargs):
     """A device's kernel: <name>_config, <name> and <name>_menuconfig.
 
@@ -76,7 +76,7 @@ def kernel(
       dts_srcs: what the .dts files include.
       services: service_db targets whose kernel fragments are added.
       platform: the device's platform (with services).
-      firmware: a kernel_firmware to build into the kernel (None: none).
+      firmware: kernel_firmware targets to build into the kernel.
       **kwargs: common attributes (visibility, tags) for all three targets.
     """
     _kernel_config(

@@ -9,7 +9,7 @@
         country = "DE",
         band = "2g",
         channel = 6,
-        passphrase = "...",
+        passphrase_file = "//:wifi_passphrase",  # a file git ignores
         bridge = ":lan_bridge",     # clients join the LAN
     )
 
@@ -28,6 +28,12 @@ With `wpa3 = True` the access point also offers WPA3-Personal (SAE) with
 the same passphrase, beside WPA2-PSK (transition mode, as OpenWrt's
 "sae-mixed"): WPA3 clients use SAE and PMF, older ones WPA2.
 
+The passphrase comes from `passphrase_file`, a file of the user's (one
+line, checked when the configuration is built, by //tools/secretconf), or
+from `passphrase`, a string in the BUILD file (tests). A device's package
+may take the SSID and the country from string flags instead
+(`ssid_flag`, `country_flag`), so that users set them in .bazelrc.user.
+
 Bad options fail at analysis, naming the attribute: the interface, an SSID
 of 1 to 32 bytes without control characters, a country of two capital
 letters, a channel of the band, a passphrase of 8 to 63 printable ASCII
@@ -35,6 +41,7 @@ characters (WPA2's rule, IEEE 802.11i H.4.1), a bridge that owns no
 interface.
 """
 
+load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("//rules/rootfs:defs.bzl", "FsInfo", "fs_entry", "write_fs_fragment")
 load(
     "//rules/service:defs.bzl",
@@ -58,6 +65,11 @@ _CHANNELS = {
     "5g": [36, 40, 44, 48, 52, 56, 60, 64, 100, 104, 108, 112, 116, 120, 124, 128, 132, 136, 140, 144, 149, 153, 157, 161, 165],
 }
 
+# WPA2's passphrase: 8 to 63 printable ASCII characters (IEEE 802.11i
+# H.4.1); 64 characters would be read as a hex PSK.
+_PASS_MIN = 8
+_PASS_MAX = 63
+
 def _fail(attr, msg):
     fail("attribute %s: %s" % (attr, msg))
 
@@ -74,26 +86,55 @@ HostapdConfigInfo = provider(
     },
 )
 
+def _setting(ctx, attr):
+    """The attribute's value, or its flag's (ATTR_flag) when that is given."""
+    flag = getattr(ctx.attr, attr + "_flag")
+    if flag and getattr(ctx.attr, attr):
+        _fail(attr, "given with %s_flag: want one of them" % attr)
+    if flag:
+        return flag[BuildSettingInfo].value, "%s (--%s)" % (attr, flag.label)
+    return getattr(ctx.attr, attr), attr
+
+def _passphrase_file(ctx):
+    """The passphrase's file, or None for the string attribute."""
+    t = ctx.attr.passphrase_file
+    if not t:
+        if ctx.attr.passphrase_hint:
+            _fail("passphrase_hint", "given without passphrase_file")
+        return None
+    if ctx.attr.passphrase:
+        _fail("passphrase", "given with passphrase_file: want one of them")
+    files = t.files.to_list()
+    if len(files) != 1:
+        _fail("passphrase_file", "%s gives %s: want the one file that holds the passphrase. %s" % (
+            t.label,
+            "no file" if not files else "%d files (%s)" % (len(files), ", ".join([f.short_path for f in files])),
+            ctx.attr.passphrase_hint,
+        ))
+    return files[0]
+
 def _config_impl(ctx):
     svc = template_service_name(ctx)
     err = ifname_error(ctx.attr.interface)
     if err:
         _fail("interface", err)
-    ssid = ctx.attr.ssid
+    ssid, ssid_attr = _setting(ctx, "ssid")
     if not ssid or len(ssid) > 32:
-        _fail("ssid", "%r: want 1 to 32 bytes" % ssid)
-    _printable("ssid", ssid, "an SSID")
-    c = ctx.attr.country
+        _fail(ssid_attr, "%r: want 1 to 32 bytes" % ssid)
+    _printable(ssid_attr, ssid, "an SSID")
+    c, country_attr = _setting(ctx, "country")
     if len(c) != 2 or [x for x in c.elems() if x not in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]:
-        _fail("country", "%r: want an ISO 3166-1 alpha-2 code, two capital letters (e.g. DE, US)" % c)
+        _fail(country_attr, "%r: want an ISO 3166-1 alpha-2 code, two capital letters (e.g. DE, US), the country the access point is in" % c)
     if ctx.attr.band not in _CHANNELS:
         _fail("band", "%r: want 2g or 5g" % ctx.attr.band)
     if ctx.attr.channel not in _CHANNELS[ctx.attr.band]:
         _fail("channel", "%d is not a 20 MHz channel of the %s band: want one of %s" % (ctx.attr.channel, ctx.attr.band, _CHANNELS[ctx.attr.band]))
+    secret = _passphrase_file(ctx)
     p = ctx.attr.passphrase
-    if len(p) < 8 or len(p) > 63:
-        _fail("passphrase", "%d characters: want 8 to 63 (WPA2-PSK)" % len(p))
-    _printable("passphrase", p, "a passphrase")
+    if not secret:
+        if len(p) < _PASS_MIN or len(p) > _PASS_MAX:
+            _fail("passphrase", "%d characters: want %d to %d (WPA2-PSK), or passphrase_file" % (len(p), _PASS_MIN, _PASS_MAX))
+        _printable("passphrase", p, "a passphrase")
     bridge = ""
     if ctx.attr.bridge:
         t = ctx.attr.bridge
@@ -131,12 +172,33 @@ def _config_impl(ctx):
         # hash-to-element).
         "sae_require_mfp=1",
         "sae_pwe=2",
-    ] if ctx.attr.wpa3 else []) + [
-        "wpa_passphrase=" + p,
-    ]
+    ] if ctx.attr.wpa3 else [])
     path = "%s/%s.conf" % (_DIR, svc)
     out = ctx.actions.declare_file(ctx.label.name + path)
-    ctx.actions.write(out, "\n".join(lines) + "\n")
+    if not secret:
+        ctx.actions.write(out, "\n".join(lines + ["wpa_passphrase=" + p]) + "\n")
+    else:
+        # The passphrase is read, checked and appended when the file is
+        # built: its contents are not known at analysis.
+        template = ctx.actions.declare_file(ctx.label.name + path + ".in")
+        ctx.actions.write(template, "\n".join(lines) + "\n")
+        args = ctx.actions.args()
+        args.add("-template", template)
+        args.add("-secret", secret)
+        args.add("-name", "%s (%s)" % (secret.short_path, ctx.attr.passphrase_file.label))
+        args.add("-key", "wpa_passphrase=")
+        args.add("-min", str(_PASS_MIN))
+        args.add("-max", str(_PASS_MAX))
+        args.add("-what", "WPA passphrase")
+        args.add("-out", out)
+        ctx.actions.run(
+            executable = ctx.executable._secretconf,
+            arguments = [args],
+            inputs = [template, secret],
+            outputs = [out],
+            mnemonic = "HostapdConf",
+            progress_message = "Writing hostapd's configuration %s with the passphrase of %s" % (path, secret.short_path),
+        )
     return [
         DefaultInfo(files = depset([out])),
         # The passphrase: root only.
@@ -151,11 +213,16 @@ _hostapd_config = rule(
         "service": attr.string(mandatory = True),
         "service_name": attr.string(),
         "interface": attr.string(mandatory = True),
-        "ssid": attr.string(mandatory = True),
-        "country": attr.string(mandatory = True),
+        "ssid": attr.string(),
+        "ssid_flag": attr.label(providers = [BuildSettingInfo]),
+        "country": attr.string(),
+        "country_flag": attr.label(providers = [BuildSettingInfo]),
         "band": attr.string(),
         "channel": attr.int(),
-        "passphrase": attr.string(mandatory = True),
+        "passphrase": attr.string(),
+        "passphrase_file": attr.label(allow_files = True),
+        "passphrase_hint": attr.string(),
+        "_secretconf": attr.label(default = "//tools/secretconf", executable = True, cfg = "exec"),
         "wpa3": attr.bool(),
         "bridge": attr.label(providers = [ServiceInfo]),
     },
@@ -194,9 +261,13 @@ _hostapd_service = rule(
 def hostapd(
         name,
         interface,
-        ssid,
-        country,
-        passphrase,
+        ssid = "",
+        country = "",
+        passphrase = "",
+        passphrase_file = None,
+        passphrase_hint = "",
+        ssid_flag = None,
+        country_flag = None,
         band = "2g",
         channel = 6,
         bridge = None,
@@ -213,7 +284,14 @@ def hostapd(
       ssid: the network's name, 1 to 32 bytes.
       country: the regulatory domain, ISO 3166-1 alpha-2 (DE, US, ...).
       passphrase: WPA2's passphrase, 8 to 63 printable ASCII characters
-        (in a root-only file on the device).
+        (in a root-only file on the device); or
+      passphrase_file: a file holding it on one line (a label; a
+        filegroup must give exactly one file), checked when built.
+      passphrase_hint: what to tell the user when passphrase_file gives
+        no file (where to put it, which flag points at it).
+      ssid_flag: a string flag whose value is the SSID, instead of ssid.
+      country_flag: a string flag whose value is the country, instead of
+        country.
       band: "2g" (2.4 GHz) or "5g".
       channel: a 20 MHz channel of the band.
       bridge: the service of the bridge the interface joins (the LAN's).
@@ -234,6 +312,10 @@ def hostapd(
         band = band,
         channel = channel,
         passphrase = passphrase,
+        passphrase_file = passphrase_file,
+        passphrase_hint = passphrase_hint,
+        ssid_flag = ssid_flag,
+        country_flag = country_flag,
         wpa3 = wpa3,
         bridge = bridge,
         **common

@@ -67,13 +67,26 @@ def _kernel_config_impl(ctx):
     # Firmware built in: a fragment of our own, last, so that the check
     # also guards the list.
     firmware = {}
-    if ctx.attr.firmware:
-        fw = ctx.attr.firmware[KernelFirmwareInfo]
+    owners = {}
+    for t in ctx.attr.firmware:
+        fw = t[KernelFirmwareInfo]
         check_firmware(ctx.label, "firmware", fw)
-        firmware = fw.files
+        for path, f in fw.files.items():
+            if path in firmware and firmware[path] != f:
+                fail("%s: firmware: two files for /lib/firmware/%s: %s (from %s) and %s (from %s)" % (
+                    ctx.label,
+                    path,
+                    firmware[path].path,
+                    owners[path],
+                    f.path,
+                    fw.label,
+                ))
+            firmware[path] = f
+            owners[path] = fw.label
+    if firmware:
         fragment = ctx.actions.declare_file(ctx.label.name + "/firmware.config")
         ctx.actions.write(fragment, "\n".join([
-            "# Firmware built into the kernel, from %s." % fw.label,
+            "# Firmware built into the kernel, from %s." % ", ".join([str(t.label) for t in ctx.attr.firmware]),
             "CONFIG_FW_LOADER=y",
             'CONFIG_EXTRA_FIRMWARE="%s"' % " ".join(sorted(firmware.keys())),
             'CONFIG_EXTRA_FIRMWARE_DIR="%s"' % _FIRMWARE_DIR,
@@ -148,9 +161,9 @@ value in the result, naming the option, both values and the fragment.""",
             doc = "service_db targets whose services' kernel fragments are applied after fragments.",
         ),
         "platform": attr.label(doc = "The device's platform, to analyse services for (required with services)."),
-        "firmware": attr.label(
+        "firmware": attr.label_list(
             providers = [KernelFirmwareInfo],
-            doc = "A kernel_firmware: its files are built into the kernel (CONFIG_EXTRA_FIRMWARE, after the fragments); fails at analysis when one of its requirements is not met.",
+            doc = "kernel_firmware targets: their files are built into the kernel (CONFIG_EXTRA_FIRMWARE, after the fragments); fails at analysis when a requirement of one is not met or two give different files for one path.",
         ),
         "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
         "_script": attr.label(default = ":kernel_config.sh", executable = True, cfg = "exec", allow_single_file = True),

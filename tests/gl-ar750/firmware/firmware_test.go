@@ -34,7 +34,7 @@ func TestConfig(t *testing.T) {
 		"CONFIG_ATH10K":                "y",
 		"CONFIG_ATH10K_PCI":            "y",
 		"CONFIG_FW_LOADER":             "y",
-		"CONFIG_EXTRA_FIRMWARE":        `"ath10k/QCA9887/hw1.0/board.bin ath10k/QCA9887/hw1.0/firmware-5.bin"`,
+		"CONFIG_EXTRA_FIRMWARE":        `"ath10k/QCA9887/hw1.0/board.bin ath10k/QCA9887/hw1.0/firmware-5.bin regulatory.db regulatory.db.p7s"`,
 		"CONFIG_MODULES":               "n", // not set: the firmware cannot come with a module
 		"CONFIG_FW_LOADER_USER_HELPER": "n",
 	} {

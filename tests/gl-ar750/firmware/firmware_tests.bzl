@@ -50,6 +50,13 @@ board_only_test = make_failure_test({
     "//devices/gl-ar750:ath10k_firmware": "//tests/gl-ar750/firmware:board_only",
 })
 
+# 5 GHz on with a file of the regulatory database's name among the user's:
+# two files for one name in the kernel.
+clash_test = make_failure_test({
+    "//devices/gl-ar750:wifi_5ghz": True,
+    "//devices/gl-ar750:ath10k_firmware": "//tests/gl-ar750/firmware:clash",
+})
+
 def _paths_test_impl(ctx):
     env = unittest.begin(ctx)
     for p in ["ath10k/QCA9887/hw1.0/board.bin", "ath10k/QCA9887/hw1.0/firmware-5.bin", "regulatory.db", "a+b/c_d-e.bin"]:
