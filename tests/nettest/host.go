@@ -43,6 +43,10 @@ type Config struct {
 	// Port is the network's multicast port, as in vm.MulticastNetdev: a
 	// VM's port base plus vm.AccessPort or vm.LANPort.
 	Port int
+	// Peer, if set, makes the network a point-to-point link to one QEMU
+	// NIC instead (vm.UnicastNetdev(Peer, port)): the host receives on
+	// Port, 0 for a free one (LocalPort), and sends to Peer.
+	Peer int
 	// MAC is the NIC's address: unicast, and unlike any other on the
 	// network, the VM's included.
 	MAC net.HardwareAddr
@@ -63,6 +67,7 @@ type Host struct {
 	logf  func(format string, args ...any)
 	stack *stack.Stack
 	link  *qemunet.Endpoint
+	port  int           // the UDP port the host receives frames on
 	ipID  atomic.Uint32 // the IPv4 ID of hand-made packets
 
 	mu       sync.Mutex
@@ -94,10 +99,17 @@ func New(cfg Config) (*Host, error) {
 		logf:     cfg.Logf,
 		handlers: map[uint16]func(udpDatagram){},
 	}
-	conn, err := qemunet.Join(cfg.Port)
+	var conn *qemunet.Conn
+	var err error
+	if cfg.Peer != 0 {
+		conn, err = qemunet.Dial(cfg.Port, cfg.Peer)
+	} else {
+		conn, err = qemunet.Join(cfg.Port)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("nettest: host %s: %w", name, err)
 	}
+	h.port = conn.LocalPort()
 	h.link, err = qemunet.NewEndpoint(conn, cfg.MAC, h.intercept)
 	if err != nil {
 		conn.Close()
@@ -161,6 +173,11 @@ func (h *Host) Close() error {
 
 // Name returns the host's name, as in log lines.
 func (h *Host) Name() string { return h.name }
+
+// LocalPort returns the UDP port the host receives its frames on: the
+// network's for a multicast network, its own end's for a point-to-point
+// link (Config.Peer).
+func (h *Host) LocalPort() int { return h.port }
 
 // MAC returns the host's MAC address.
 func (h *Host) MAC() net.HardwareAddr { return slices.Clone(h.mac) }

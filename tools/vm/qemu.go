@@ -118,6 +118,14 @@ func MulticastNetdev(portBase, off int) string {
 	return fmt.Sprintf("socket,mcast=%s:%d,localaddr=127.0.0.1", MulticastGroup, portBase+off)
 }
 
+// UnicastNetdev is the -netdev spec, without the id, of a point-to-point
+// link from a NIC receiving on 127.0.0.1:port to a peer (a test's host,
+// see qemunet.Dial) on 127.0.0.1:peer. Unlike a multicast network it does
+// not hand the NIC its own frames back.
+func UnicastNetdev(port, peer int) string {
+	return fmt.Sprintf("socket,udp=127.0.0.1:%d,localaddr=127.0.0.1:%d", peer, port)
+}
+
 // Config is a VM. Paths must be absolute (see Resolve).
 type Config struct {
 	Arch   Arch   // default MIPS

@@ -7,6 +7,12 @@
 // Join makes a Conn that reads and writes such frames; NewEndpoint puts a
 // gVisor link endpoint, an Ethernet NIC, on a Conn. Nothing but loopback is
 // ever addressed: the group is joined on 127.0.0.1, and sent there.
+//
+// A multicast network hands every member its own frames back, QEMU's NICs
+// included, which a guest bridging that NIC with another port (a wifi
+// access point) takes for a loop. Dial makes the other kind of Conn: a
+// point-to-point link to one QEMU NIC on a unicast UDP socket
+// (vm.UnicastNetdev), where nothing comes back.
 package qemunet
 
 import (
@@ -31,8 +37,11 @@ const MaxFrameLen = 65507
 
 // Conn is a member of one socket-multicast network.
 type Conn struct {
-	c     *net.UDPConn
-	group *net.UDPAddr
+	c   *net.UDPConn
+	dst *net.UDPAddr // the group, or Dial's peer
+	// peerOnly drops datagrams from anyone but dst: on a unicast socket
+	// any local process could otherwise inject frames.
+	peerOnly bool
 }
 
 // Join joins the network on port of vm.MulticastGroup, with the socket
@@ -79,27 +88,55 @@ func Join(port int) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("qemunet: joining %v: %w", addr, err)
 	}
-	return &Conn{c: pc.(*net.UDPConn), group: net.UDPAddrFromAddrPort(addr)}, nil
+	return &Conn{c: pc.(*net.UDPConn), dst: net.UDPAddrFromAddrPort(addr)}, nil
+}
+
+// Dial makes the host's end of a point-to-point link to a QEMU NIC whose
+// netdev is vm.UnicastNetdev(peer, local): it receives on 127.0.0.1:local
+// (0 picks a free port, see LocalPort) and sends to 127.0.0.1:peer. Only
+// frames from the peer's address are read.
+func Dial(local, peer int) (*Conn, error) {
+	if local < 0 || local > 65535 {
+		return nil, fmt.Errorf("qemunet: local port %d out of range", local)
+	}
+	if peer < 1 || peer > 65535 {
+		return nil, fmt.Errorf("qemunet: peer port %d out of range", peer)
+	}
+	laddr := net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom4(loopback), uint16(local)))
+	c, err := net.ListenUDP("udp4", laddr)
+	if err != nil {
+		return nil, fmt.Errorf("qemunet: binding %v: %w", laddr, err)
+	}
+	dst := net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom4(loopback), uint16(peer)))
+	return &Conn{c: c, dst: dst, peerOnly: true}, nil
 }
 
 // ReadFrame reads the next frame into b, and returns its length. A frame
 // longer than b is cut short, so b should hold MaxFrameLen bytes.
 func (c *Conn) ReadFrame(b []byte) (int, error) {
-	n, _, err := c.c.ReadFromUDP(b)
-	return n, err
+	for {
+		n, from, err := c.c.ReadFromUDPAddrPort(b)
+		if err != nil || !c.peerOnly || netip.AddrPortFrom(from.Addr().Unmap(), from.Port()) == c.dst.AddrPort() {
+			return n, err
+		}
+	}
 }
 
-// WriteFrame sends frame to every member of the network, c included.
+// WriteFrame sends frame to every member of the network, c included, or
+// to Dial's peer.
 func (c *Conn) WriteFrame(frame []byte) error {
-	_, err := c.c.WriteToUDP(frame, c.group)
+	_, err := c.c.WriteToUDP(frame, c.dst)
 	return err
 }
 
 // SetReadDeadline sets the deadline for ReadFrame, as net.Conn does.
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.c.SetReadDeadline(t) }
 
-// Port returns the network's port.
-func (c *Conn) Port() int { return c.group.Port }
+// Port returns the network's port, or Dial's peer's.
+func (c *Conn) Port() int { return c.dst.Port }
+
+// LocalPort returns the port c receives on.
+func (c *Conn) LocalPort() int { return c.c.LocalAddr().(*net.UDPAddr).Port }
 
 // Close leaves the network; a ReadFrame in progress returns an error.
 func (c *Conn) Close() error { return c.c.Close() }

@@ -77,6 +77,67 @@ func TestConn(t *testing.T) {
 	}
 }
 
+func udpSocket(t *testing.T) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestDial plays QEMU's end of a point-to-point link with a UDP socket:
+// each end reads what the other sends, nothing comes back to the sender,
+// and a third socket's datagrams are not frames.
+func TestDial(t *testing.T) {
+	qemu, stranger := udpSocket(t), udpSocket(t)
+	peer := qemu.LocalAddr().(*net.UDPAddr).Port
+	c, err := Dial(0, peer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if c.Port() != peer {
+		t.Errorf("Port() = %d, want the peer's %d", c.Port(), peer)
+	}
+	local := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: c.LocalPort()}
+
+	frame := []byte("from the host")
+	if err := c.WriteFrame(frame); err != nil {
+		t.Fatal(err)
+	}
+	qemu.SetReadDeadline(time.Now().Add(time.Second))
+	b := make([]byte, MaxFrameLen)
+	n, err := qemu.Read(b)
+	if err != nil {
+		t.Fatalf("the peer read: %v", err)
+	}
+	if !bytes.Equal(b[:n], frame) {
+		t.Errorf("the peer read %q, want %q", b[:n], frame)
+	}
+	if got := read(t, c); got != nil {
+		t.Errorf("the sender read %q back", got)
+	}
+
+	injected, reply := []byte("not the peer's"), []byte("from QEMU")
+	if _, err := stranger.WriteToUDP(injected, local); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := qemu.WriteToUDP(reply, local); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, c); !bytes.Equal(got, reply) {
+		t.Errorf("read %q, want only the peer's %q", got, reply)
+	}
+
+	for _, ports := range [][2]int{{-1, peer}, {0, 0}, {0, 65536}} {
+		if _, err := Dial(ports[0], ports[1]); err == nil {
+			t.Errorf("Dial(%d, %d) succeeded", ports[0], ports[1])
+		}
+	}
+}
+
 // recorder is a stack.NetworkDispatcher that reports what it is given.
 type recorder chan delivered
 

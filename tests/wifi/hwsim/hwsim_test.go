@@ -54,7 +54,8 @@ type testbed struct {
 	console  *vmtest.Console
 	port     int
 	internet *nettest.Host
-	wanAddr  netip.Addr // what the internet's DHCP server leased the router
+	wanAddr  netip.Addr    // what the internet's DHCP server leased the router
+	wired    *nettest.Host // a host on the LAN's wire (eth1), without an address
 }
 
 // boot starts the internet host (the WAN's DHCP server) and the router,
@@ -93,6 +94,24 @@ func boot(t *testing.T) *testbed {
 		t.Fatal(err)
 	}
 
+	// The wired LAN host is eth1's only peer, on a point-to-point link. On
+	// the "lan" multicast network QEMU would hand eth1 back every frame it
+	// sends (the socket's multicast loopback): br-lan then learns the
+	// station's MAC on eth1 from the station's own broadcasts, which it
+	// floods there, and sends frames for the station (a unicast DHCP
+	// OFFER, a wired host's ARP reply) out eth1 instead of wlan0.
+	eth1Port := vmtest.FreeUDPPort(t)
+	b.wired, err = nettest.New(nettest.Config{
+		Peer: eth1Port,
+		MAC:  nettest.MustMAC("52:54:00:00:02:01"),
+		Name: "wired",
+		Logf: t.Logf,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.wired.Close() })
+
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	t.Cleanup(cancel)
 	v, err := vm.Start(ctx, vm.Config{
@@ -100,13 +119,7 @@ func boot(t *testing.T) *testbed {
 		Rootfs:   runfiles.Path(t, *rootfs),
 		Dir:      t.TempDir(),
 		PortBase: b.port,
-		// No wired LAN host here: eth1 on a QEMU hub of its own. On the
-		// "lan" multicast network QEMU hands eth1 back every frame it
-		// sends (the socket's multicast loopback): br-lan then learns the
-		// station's MAC on eth1 from the station's own broadcasts, which it
-		// floods there, and sends unicast frames for the station (a DHCP
-		// OFFER without the broadcast flag) out eth1 instead of wlan0.
-		LAN: "hubport,hubid=1",
+		LAN:      vm.UnicastNetdev(eth1Port, b.wired.LocalPort()),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -213,9 +226,9 @@ func (s *station) leave() {
 
 // TestStation: a station with the passphrase joins the access point with
 // WPA2 (the 4-way handshake completes on both sides), takes a lease from
-// the router's LAN over the air, reaches the router and, through the
-// router's NAT, the internet. (A wired LAN host was not reached from the
-// station: see docs/wifi.md.)
+// the router's LAN over the air (a unicast OFFER), reaches the router,
+// through the router's NAT the internet, and across the LAN bridge a
+// wired LAN host.
 func TestStation(t *testing.T) {
 	b := boot(t)
 	// The access point's country (DE) is the kernel's regulatory domain:
@@ -268,6 +281,20 @@ func TestStation(t *testing.T) {
 	// the router's WAN address.
 	if peer := s.echo(netip.AddrPortFrom(ispAddr.Addr(), echoPort)); peer.Addr() != b.wanAddr {
 		t.Errorf("the internet host saw the station's connection from %v, want the router's WAN address %v (NAT)", peer, b.wanAddr)
+	}
+	// A wired LAN host with a lease of its own, across the bridge (eth1 to
+	// wlan0): its echo server sees the station's own address, not NATed.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	wired, err := b.wired.DHCP(ctx)
+	if err != nil {
+		t.Fatalf("the wired LAN host's lease: %v", err)
+	}
+	if _, err := b.wired.ServeEcho(echoPort); err != nil {
+		t.Fatal(err)
+	}
+	if peer := s.echo(netip.AddrPortFrom(wired.Addr.Addr(), echoPort)); peer.Addr() != ip {
+		t.Errorf("the wired LAN host saw the station's connection from %v, want the station's %v", peer, ip)
 	}
 	s.leave()
 }

@@ -5,6 +5,7 @@ package vmtest
 import (
 	"encoding/binary"
 	"hash/fnv"
+	"net"
 	"os"
 	"testing"
 )
@@ -84,4 +85,17 @@ func PortBase(t testing.TB) int {
 	h.Write([]byte(t.Name()))
 	binary.Write(h, binary.BigEndian, int32(os.Getpid()))
 	return 20000 + 3*int(h.Sum32()%13333)
+}
+
+// FreeUDPPort returns a UDP port of 127.0.0.1 that was free a moment ago,
+// for a QEMU NIC's end of a point-to-point link (vm.UnicastNetdev): QEMU
+// must be told its port, it cannot pick one and report it.
+func FreeUDPPort(t testing.TB) int {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
 }
