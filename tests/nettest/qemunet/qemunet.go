@@ -35,13 +35,15 @@ var loopback = [4]byte{127, 0, 0, 1}
 // payload. QEMU's NICs send at most an MTU's worth plus the header.
 const MaxFrameLen = 65507
 
-// Conn is a member of one socket-multicast network.
+// Conn is a member of one socket-multicast network (Join), or one end of a
+// point-to-point link (Dial).
 type Conn struct {
 	c   *net.UDPConn
 	dst *net.UDPAddr // the group, or Dial's peer
-	// peerOnly drops datagrams from anyone but dst: on a unicast socket
-	// any local process could otherwise inject frames.
-	peerOnly bool
+	// peer, Dial's, is the only source ReadFrame takes datagrams from: on
+	// a unicast socket any local process could otherwise inject frames.
+	// Invalid for a multicast network.
+	peer netip.AddrPort
 }
 
 // Join joins the network on port of vm.MulticastGroup, with the socket
@@ -102,13 +104,14 @@ func Dial(local, peer int) (*Conn, error) {
 	if peer < 1 || peer > 65535 {
 		return nil, fmt.Errorf("qemunet: peer port %d out of range", peer)
 	}
-	laddr := net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom4(loopback), uint16(local)))
+	lo := netip.AddrFrom4(loopback)
+	laddr := net.UDPAddrFromAddrPort(netip.AddrPortFrom(lo, uint16(local)))
 	c, err := net.ListenUDP("udp4", laddr)
 	if err != nil {
 		return nil, fmt.Errorf("qemunet: binding %v: %w", laddr, err)
 	}
-	dst := net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom4(loopback), uint16(peer)))
-	return &Conn{c: c, dst: dst, peerOnly: true}, nil
+	p := netip.AddrPortFrom(lo, uint16(peer))
+	return &Conn{c: c, dst: net.UDPAddrFromAddrPort(p), peer: p}, nil
 }
 
 // ReadFrame reads the next frame into b, and returns its length. A frame
@@ -116,7 +119,8 @@ func Dial(local, peer int) (*Conn, error) {
 func (c *Conn) ReadFrame(b []byte) (int, error) {
 	for {
 		n, from, err := c.c.ReadFromUDPAddrPort(b)
-		if err != nil || !c.peerOnly || netip.AddrPortFrom(from.Addr().Unmap(), from.Port()) == c.dst.AddrPort() {
+		// A udp4 socket reports plain IPv4 sources, as c.peer is.
+		if err != nil || !c.peer.IsValid() || from == c.peer {
 			return n, err
 		}
 	}

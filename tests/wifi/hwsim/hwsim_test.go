@@ -94,12 +94,9 @@ func boot(t *testing.T) *testbed {
 		t.Fatal(err)
 	}
 
-	// The wired LAN host is eth1's only peer, on a point-to-point link. On
-	// the "lan" multicast network QEMU would hand eth1 back every frame it
-	// sends (the socket's multicast loopback): br-lan then learns the
-	// station's MAC on eth1 from the station's own broadcasts, which it
-	// floods there, and sends frames for the station (a unicast DHCP
-	// OFFER, a wired host's ARP reply) out eth1 instead of wlan0.
+	// The wired LAN host is eth1's only peer, on a point-to-point link:
+	// the "lan" multicast network would echo eth1's frames back to it, and
+	// br-lan would learn the station on eth1 (docs/wifi.md).
 	eth1Port := vmtest.FreeUDPPort(t)
 	b.wired, err = nettest.New(nettest.Config{
 		Peer: eth1Port,
